@@ -1,0 +1,7 @@
+// Includes Catch2 whichever major version find_package found (2.x single header, or 3.x).
+#pragma once
+#if __has_include(<catch2/catch_all.hpp>)
+#  include <catch2/catch_all.hpp>
+#else
+#  include <catch2/catch.hpp>
+#endif

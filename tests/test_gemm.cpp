@@ -1,0 +1,165 @@
+// The int8 GEMM on every path this machine supports, against the scalar reference.
+#include <string>
+#include <vector>
+
+#include "catch.hpp"
+#include "helpers.hpp"
+
+using octet::MatrixXi32;
+using octet::MatrixXi8;
+using octet_test::random_i8;
+using octet_test::reference_product;
+
+namespace {
+
+// Multiplies on one explicit path (B packed for it) and compares with the reference.
+void check_path(octet::Isa isa, const MatrixXi8& a, const MatrixXi8& b) {
+  INFO("isa " << octet::isa_name(isa) << ", m=" << a.rows() << " k=" << a.cols() << " n=" << b.cols());
+  const octet::PackedB pb(b, isa);
+  const MatrixXi32 c = octet::gemm_i8(a, pb);
+  const MatrixXi32 expect = reference_product(a, b);
+  REQUIRE(c.rows() == expect.rows());
+  REQUIRE(c.cols() == expect.cols());
+  CHECK(c == expect);
+}
+
+}  // namespace
+
+TEST_CASE("gemm: random full-range matrices on every path", "[gemm]") {
+  for (octet::Isa isa : octet::supported_isas())
+    for (int threads : {1, 2}) {
+      octet_test::ThreadScope scope(threads);
+      check_path(isa, random_i8(37, 301, 1), random_i8(301, 83, 2));
+      check_path(isa, random_i8(130, 517, 3), random_i8(517, 300, 4));
+    }
+}
+
+TEST_CASE("gemm: worst-case values -128 and 127, alternating signs", "[gemm]") {
+  const Eigen::Index m = 19, k = 1031, n = 45;
+  const MatrixXi8 all_min = MatrixXi8::Constant(m, k, -128);
+  const MatrixXi8 all_min_b = MatrixXi8::Constant(k, n, -128);
+  const MatrixXi8 all_max_b = MatrixXi8::Constant(k, n, 127);
+  MatrixXi8 alt_a(m, k), alt_b(k, n);
+  for (Eigen::Index i = 0; i < m; ++i)
+    for (Eigen::Index p = 0; p < k; ++p) alt_a(i, p) = ((i + p) % 2) ? -128 : 127;
+  for (Eigen::Index p = 0; p < k; ++p)
+    for (Eigen::Index j = 0; j < n; ++j) alt_b(p, j) = ((p + j) % 2) ? 127 : -128;
+  for (octet::Isa isa : octet::supported_isas()) {
+    check_path(isa, all_min, all_min_b);  // 1031 * 16384 per entry
+    check_path(isa, all_min, all_max_b);
+    check_path(isa, alt_a, alt_b);
+    check_path(isa, alt_a, all_min_b);
+  }
+}
+
+TEST_CASE("gemm: deep k = 8192 with extreme values", "[gemm]") {
+  const MatrixXi8 a = random_i8(9, 8192, 5, -128, -100);
+  const MatrixXi8 b = random_i8(8192, 40, 6, -128, -120);
+  for (octet::Isa isa : octet::supported_isas()) check_path(isa, a, b);
+}
+
+TEST_CASE("gemm: every shape around the block edges", "[gemm]") {
+  // Small sizes and sizes on both sides of multiples of 2, 4, 8, 16, 32, 64 (register and k blocks).
+  const std::vector<Eigen::Index> ms = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 15, 16, 17, 31, 33, 65};
+  const std::vector<Eigen::Index> ns = {0, 1, 3, 8, 15, 16, 17, 31, 32, 33, 47, 48, 49, 63, 64, 65, 97, 129};
+  const std::vector<Eigen::Index> ks = {0, 1, 2, 3, 4, 5, 7, 8, 9, 63, 64, 65};
+  std::uint32_t seed = 100;
+  for (octet::Isa isa : octet::supported_isas())
+    for (Eigen::Index k : ks)
+      for (std::size_t t = 0; t < ms.size(); ++t) {
+        const Eigen::Index m = ms[t], n = ns[(t * 7 + static_cast<std::size_t>(k)) % ns.size()];
+        check_path(isa, random_i8(m, k, seed), random_i8(k, n, seed + 1));
+        check_path(isa, random_i8(n % 20, k, seed + 2), random_i8(k, ms[(t * 5) % ms.size()] * 3, seed + 3));
+        seed += 4;
+      }
+}
+
+TEST_CASE("gemm: cache-block edges in k and n", "[gemm]") {
+  // Depths around 256/512/1024/2048 and widths around 256/512 cross the driver's KC/NC blocks.
+  for (octet::Isa isa : octet::supported_isas())
+    for (Eigen::Index k : {255, 256, 257, 511, 512, 513, 1023, 1024, 1025, 2049})
+      for (Eigen::Index n : {255, 257, 513}) {
+        const Eigen::Index m = (k % 3 == 0) ? 1 : 7;
+        check_path(isa, random_i8(m, k, static_cast<std::uint32_t>(k + n)), random_i8(k, n, static_cast<std::uint32_t>(k * n)));
+      }
+}
+
+TEST_CASE("gemm: large m crosses the row blocks; results identical for 1 and 2 threads", "[gemm]") {
+  const MatrixXi8 a = random_i8(389, 300, 7), b = random_i8(300, 271, 8);
+  const MatrixXi32 expect = reference_product(a, b);
+  for (octet::Isa isa : octet::supported_isas()) {
+    const octet::PackedB pb(b, isa);
+    MatrixXi32 one, two;
+    {
+      octet_test::ThreadScope scope(1);
+      one = octet::gemm_i8(a, pb);
+    }
+    {
+      octet_test::ThreadScope scope(2);
+      two = octet::gemm_i8(a, pb);
+    }
+    INFO("isa " << octet::isa_name(isa));
+    CHECK(one == expect);
+    CHECK(two == one);
+  }
+}
+
+TEST_CASE("gemm: Eigen expressions as inputs", "[gemm]") {
+  const MatrixXi8 big_a = random_i8(40, 70, 9), big_b = random_i8(90, 50, 10);
+  const MatrixXi8 a = big_a.block(3, 5, 21, 60);
+  const MatrixXi8 b = big_b.block(7, 2, 60, 33);
+  const MatrixXi32 expect = reference_product(a, b);
+
+  // blocks
+  CHECK(octet::gemm_i8(big_a.block(3, 5, 21, 60), big_b.block(7, 2, 60, 33)) == expect);
+  // row-major storage
+  const Eigen::Matrix<std::int8_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> a_rm = a, b_rm = b;
+  CHECK(octet::gemm_i8(a_rm, b_rm) == expect);
+  // strided maps (every other column of a wider buffer)
+  MatrixXi8 wide(21, 120);
+  for (Eigen::Index j = 0; j < 60; ++j) wide.col(2 * j) = a.col(j);
+  Eigen::Map<const MatrixXi8, 0, Eigen::OuterStride<>> a_strided(wide.data(), 21, 60, Eigen::OuterStride<>(42));
+  CHECK(octet::gemm_i8(a_strided, b) == expect);
+  Eigen::Map<const MatrixXi8, 0, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>> a_inner(
+      wide.data(), 21, 60, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(42, 1));
+  CHECK(octet::gemm_i8(a_inner, b) == expect);
+  // transposes and a non-direct-access expression
+  const MatrixXi8 at = a.transpose();
+  CHECK(octet::gemm_i8(at.transpose(), b) == expect);
+  CHECK(octet::gemm_i8(a.array().matrix(), (b.array() + std::int8_t(0)).matrix()) == expect);
+  // a row vector times a matrix, and a matrix times a column vector
+  const Eigen::Matrix<std::int8_t, 1, Eigen::Dynamic> row = a.row(4);
+  CHECK(octet::gemm_i8(row, b) == expect.row(4));
+  const Eigen::Matrix<std::int8_t, Eigen::Dynamic, 1> col = b.col(3);
+  CHECK(octet::gemm_i8(a, col) == expect.col(3));
+}
+
+TEST_CASE("gemm: bad shapes and depths are clear errors", "[gemm]") {
+  const MatrixXi8 a = random_i8(3, 4, 11), b = random_i8(5, 2, 12);
+  CHECK_THROWS_AS(octet::gemm_i8(a, b), std::invalid_argument);
+  try {
+    octet::gemm_i8(a, b);
+  } catch (const std::invalid_argument& e) {
+    const std::string what = e.what();
+    CHECK(what.find("(3 x 4)") != std::string::npos);
+    CHECK(what.find("(5 x 2)") != std::string::npos);
+  }
+  const octet::PackedB pb(b);
+  CHECK_THROWS_AS(octet::gemm_i8(a, pb), std::invalid_argument);
+
+  // k = 131072: 131072 * 128 * 128 = 2^31 does not fit an int32 (only the shape is inspected).
+  const MatrixXi8 deep_a(1, 131072), deep_b(131072, 1);
+  CHECK_THROWS_AS(octet::gemm_i8(deep_a, deep_b), std::overflow_error);
+  CHECK(octet::detail::max_depth == 131071);
+}
+
+TEST_CASE("gemm: empty operands give empty or zero results", "[gemm]") {
+  for (octet::Isa isa : octet::supported_isas()) {
+    check_path(isa, MatrixXi8(0, 5), random_i8(5, 7, 13));
+    check_path(isa, random_i8(4, 5, 14), MatrixXi8(5, 0));
+    const MatrixXi32 c = octet::gemm_i8(MatrixXi8(3, 0), octet::PackedB(MatrixXi8(0, 6), isa));
+    CHECK(c.rows() == 3);
+    CHECK(c.cols() == 6);
+    CHECK(c.isZero());
+  }
+}
