@@ -1,0 +1,437 @@
+#pragma once
+// octet/quantize.hpp -- the quantizer policies.
+//
+// What is quantization here?
+//
+// A float matrix x is replaced by a matrix of 8-bit codes q and, for each *group* of values that share
+// one set of parameters, a float `step` and a float `offset`, so that every value is approximately
+//
+//     x_hat = q * step + offset        (exactly this: one float32 multiplication, then one float32 addition)
+//
+// Four schemes choose the codes (s, z, c, step are per group; round = round half to even, in float32):
+//
+//   AbsMax     int8  [-127, 127]  s = 127 / max|x|
+//                                 q = round(s*x)                                 x_hat = q / s
+//   ZeroPoint  int8  [-128, 127]  s = 255 / (max - min) (a zero range counts as 1), z = round(-s*min) - 128
+//                                 q = clip(round(s*x + z))                       x_hat = (q - z) / s
+//   MidRange   int8  [-128, 127]  c = (min + max) / 2, step = (max - min) / 255
+//                                 q = clip(round((x - c) / step))                x_hat = q*step + c
+//   MinMax     uint8 [0, 255]     step = (max - min) / 255
+//                                 q = clip(round((x - min) / step))              x_hat = q*step + min
+//
+// AbsMax is symmetric: 0 is always exact, but half of the codes are wasted on data of one sign (post-ReLU
+// activations). ZeroPoint and MinMax spend all 256 codes on [min, max]. MidRange (LMDeploy's "symmetric" int8
+// KV cache) centres the codes on the mid-range, which puts min and max exactly on rounding ties (-127.5 and
+// +127.5): they come back off by step/2. In the affine form, AbsMax has step = max|x| / 127 and offset 0;
+// ZeroPoint step = range / 255, offset = -z*step (and keeps z); MidRange offset = c; MinMax offset = min.
+//
+// A granularity says which values share a group: PerTensor (one group), PerRow (one per row: the vector-wise
+// choice for activations X), PerColumn (one per column: the vector-wise choice for weights W).
+//
+// Every scheme is a small traits struct (code type, code range, `make_params(min, max)`, `quantize_one`), so
+// `Quantized<Scheme, Granularity>` and the integer-domain matmul are written once for all of them.
+// docs/quantization.md states the guarantees, the edge cases and the error semantics in full.
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace octet {
+
+namespace detail {
+
+/// Returns v unchanged, but opaque to the optimiser: a product passed through it cannot be fused with a
+/// following addition into one FMA (GCC contracts across statements under -ffp-contract=fast, its default
+/// in GNU mode). This keeps the codes and dequantized values bit-identical with and without -mfma.
+inline float no_fma(float v) noexcept {
+#if defined(__GNUC__) && (defined(__x86_64__) || (defined(__i386__) && defined(__SSE_MATH__)))
+  __asm__("" : "+x"(v));
+#elif defined(__GNUC__) && defined(__aarch64__)
+  __asm__("" : "+w"(v));
+#else
+  volatile float opaque = v;
+  v = opaque;
+#endif
+  return v;
+}
+
+/// Round half to even, as SIMD conversions (cvtps2dq, fcvtns), NumPy and PyTorch do. Assumes the default
+/// floating-point rounding mode (FE_TONEAREST); std::round would round halves away from zero.
+inline float round_even(float v) noexcept { return std::nearbyint(v); }
+
+/// Clamps a rounded (hence integral and finite) float into [lo, hi] and converts it to the code type.
+template <class Code>
+Code clip_to_code(float v, int lo, int hi) noexcept {
+  const float c = std::min(std::max(v, static_cast<float>(lo)), static_cast<float>(hi));
+  return static_cast<Code>(c);
+}
+
+/// x_hat = q*step + offset: one float32 multiplication, then one float32 addition.
+inline float affine(float q, float step, float offset) noexcept { return no_fma(q * step) + offset; }
+
+/// The power of two 2^k by which a group is rescaled before its codes are computed: 0 for ordinary data,
+/// and otherwise the k that brings max|x| into [1, 2). Rescaling is exact, and every code formula gives the
+/// same codes for 2^k x as for x as long as float32 neither overflows nor underflows -- which is exactly
+/// what fails without it (127 / 1e-40 overflows; (max - min) / 255 underflows to 0).
+inline int rescale_exponent(float absmax) noexcept {
+  if (absmax == 0.0f || (absmax >= 0x1p-60f && absmax <= 0x1p60f)) return 0;
+  return -std::ilogb(absmax);
+}
+
+inline float scaled(float x, int k) noexcept { return k == 0 ? x : std::ldexp(x, k); }
+
+inline std::string to_text(double v) {
+  std::ostringstream s;
+  s.precision(9);
+  s << v;
+  return s.str();
+}
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------------------------------------
+// Schemes. Each has: code_type, q_min/q_max, name, a `params` struct with at least `step` and `offset`,
+// `make_params(min, max)` for a non-empty group, and `quantize_one(params, x)`.
+// ---------------------------------------------------------------------------------------------------------
+
+/// Symmetric int8 in [-127, 127]: s = 127 / max|x|, q = round(s*x), x_hat = q*step with step = max|x| / 127.
+/// Code -128 never occurs. An all-zero group has step 0 and codes 0.
+struct AbsMax {
+  using code_type = std::int8_t;
+  static constexpr int q_min = -127;
+  static constexpr int q_max = 127;
+  static constexpr const char* name = "AbsMax";
+
+  struct params {
+    float step = 0.0f;    ///< dequantization: x_hat = q*step + offset
+    float offset = 0.0f;  ///< always 0
+    float s = 0.0f;       ///< code scale 127 / max|x| of the rescaled group (0 for an all-zero group)
+    int shift = 0;        ///< values are multiplied by 2^shift before s is applied (0 for ordinary data)
+  };
+
+  static params make_params(float lo, float hi) noexcept {
+    params p;
+    const float a = std::max(std::abs(lo), std::abs(hi));
+    if (a == 0.0f) return p;
+    p.shift = detail::rescale_exponent(a);
+    const float as = detail::scaled(a, p.shift);
+    p.s = 127.0f / as;
+    p.step = detail::scaled(as / 127.0f, -p.shift);
+    return p;
+  }
+
+  static code_type quantize_one(const params& p, float x) noexcept {
+    const float v = p.s * detail::scaled(x, p.shift);
+    return detail::clip_to_code<code_type>(detail::round_even(v), q_min, q_max);
+  }
+};
+
+/// Asymmetric int8 in [-128, 127] (the lecture's "zero-point quantization"): s = 255 / (max - min), where a
+/// zero range counts as 1; z = round(-s*min) - 128; q = clip(round(s*x + z)); x_hat = (q - z) * step with
+/// step = (max - min) / 255, i.e. offset = -z*step. z is an integer; it lies in [-128, 127] when the group's
+/// range contains 0 and outside it otherwise.
+struct ZeroPoint {
+  using code_type = std::int8_t;
+  static constexpr int q_min = -128;
+  static constexpr int q_max = 127;
+  static constexpr const char* name = "ZeroPoint";
+
+  struct params {
+    float step = 0.0f;        ///< dequantization: x_hat = q*step + offset
+    float offset = 0.0f;      ///< -zero_point * step
+    float s = 0.0f;           ///< code scale 255 / (max - min) of the rescaled group
+    float zero_point = 0.0f;  ///< z, an integer
+    int shift = 0;            ///< values are multiplied by 2^shift before s is applied (0 for ordinary data)
+  };
+
+  static params make_params(float lo, float hi) {
+    params p;
+    if (lo == hi) {  // the range counts as 1, in the data's own units: no rescaling
+      p.s = 255.0f;
+      p.zero_point = detail::round_even(-p.s * lo) - 128.0f;
+      if (!std::isfinite(p.zero_point))
+        throw std::domain_error("octet::quantize: ZeroPoint cannot quantize a constant group of value " +
+                                detail::to_text(lo) +
+                                ": its zero point round(-255*value) - 128 overflows float32");
+      p.step = 1.0f / 255.0f;
+    } else {
+      p.shift = detail::rescale_exponent(std::max(std::abs(lo), std::abs(hi)));
+      const float range = detail::scaled(hi, p.shift) - detail::scaled(lo, p.shift);
+      p.s = 255.0f / range;
+      p.zero_point = detail::round_even(-p.s * detail::scaled(lo, p.shift)) - 128.0f;
+      p.step = detail::scaled(range / 255.0f, -p.shift);
+    }
+    p.offset = -(p.zero_point * p.step);
+    return p;
+  }
+
+  static code_type quantize_one(const params& p, float x) noexcept {
+    const float v = detail::no_fma(p.s * detail::scaled(x, p.shift)) + p.zero_point;
+    return detail::clip_to_code<code_type>(detail::round_even(v), q_min, q_max);
+  }
+};
+
+/// int8 in [-128, 127] around the mid-range (LMDeploy's "symmetric" KV-cache int8): c = (min + max) / 2,
+/// step = (max - min) / 255, q = clip(round((x - c) / step)), x_hat = q*step + c. A constant group has step 0,
+/// codes 0 and dequantizes exactly. The minimum and maximum fall on ties (-127.5 and +127.5 in exact
+/// arithmetic); see docs/quantization.md.
+struct MidRange {
+  using code_type = std::int8_t;
+  static constexpr int q_min = -128;
+  static constexpr int q_max = 127;
+  static constexpr const char* name = "MidRange";
+
+  struct params {
+    float step = 0.0f;    ///< dequantization: x_hat = q*step + offset
+    float offset = 0.0f;  ///< the mid-range c
+    float c = 0.0f;       ///< mid-range of the rescaled group
+    float st = 0.0f;      ///< step of the rescaled group (0: constant group, every code is 0)
+    int shift = 0;        ///< values are multiplied by 2^shift before the code formula (0 for ordinary data)
+  };
+
+  static params make_params(float lo, float hi) noexcept {
+    params p;
+    if (lo == hi) {
+      p.offset = lo;
+      return p;
+    }
+    p.shift = detail::rescale_exponent(std::max(std::abs(lo), std::abs(hi)));
+    const float l = detail::scaled(lo, p.shift), h = detail::scaled(hi, p.shift);
+    p.c = (l + h) / 2.0f;
+    p.st = (h - l) / 255.0f;
+    p.step = detail::scaled(p.st, -p.shift);
+    p.offset = detail::scaled(p.c, -p.shift);
+    return p;
+  }
+
+  static code_type quantize_one(const params& p, float x) noexcept {
+    if (p.st == 0.0f) return 0;
+    const float v = (detail::scaled(x, p.shift) - p.c) / p.st;
+    return detail::clip_to_code<code_type>(detail::round_even(v), q_min, q_max);
+  }
+};
+
+/// uint8 in [0, 255] from the minimum (LMDeploy's "asymmetric" KV-cache int8): step = (max - min) / 255,
+/// q = clip(round((x - min) / step)), x_hat = q*step + min. A non-constant group uses both 0 and 255; a
+/// constant group has step 0, codes 0 and dequantizes exactly.
+struct MinMax {
+  using code_type = std::uint8_t;
+  static constexpr int q_min = 0;
+  static constexpr int q_max = 255;
+  static constexpr const char* name = "MinMax";
+
+  struct params {
+    float step = 0.0f;    ///< dequantization: x_hat = q*step + offset
+    float offset = 0.0f;  ///< the minimum
+    float lo = 0.0f;      ///< minimum of the rescaled group
+    float st = 0.0f;      ///< step of the rescaled group (0: constant group, every code is 0)
+    int shift = 0;        ///< values are multiplied by 2^shift before the code formula (0 for ordinary data)
+  };
+
+  static params make_params(float lo, float hi) noexcept {
+    params p;
+    p.offset = lo;
+    if (lo == hi) return p;
+    p.shift = detail::rescale_exponent(std::max(std::abs(lo), std::abs(hi)));
+    p.lo = detail::scaled(lo, p.shift);
+    p.st = (detail::scaled(hi, p.shift) - p.lo) / 255.0f;
+    p.step = detail::scaled(p.st, -p.shift);
+    return p;
+  }
+
+  static code_type quantize_one(const params& p, float x) noexcept {
+    if (p.st == 0.0f) return 0;
+    const float v = (detail::scaled(x, p.shift) - p.lo) / p.st;
+    return detail::clip_to_code<code_type>(detail::round_even(v), q_min, q_max);
+  }
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Granularities: how many groups a rows x cols matrix has, and which group element (i, j) belongs to.
+// ---------------------------------------------------------------------------------------------------------
+
+/// One group for the whole matrix.
+struct PerTensor {
+  static Eigen::Index groups(Eigen::Index, Eigen::Index) noexcept { return 1; }
+  static Eigen::Index group(Eigen::Index, Eigen::Index) noexcept { return 0; }
+};
+
+/// One group per row (vector-wise quantization of the left operand X of X*W).
+struct PerRow {
+  static Eigen::Index groups(Eigen::Index rows, Eigen::Index) noexcept { return rows; }
+  static Eigen::Index group(Eigen::Index i, Eigen::Index) noexcept { return i; }
+};
+
+/// One group per column (vector-wise quantization of the right operand W of X*W).
+struct PerColumn {
+  static Eigen::Index groups(Eigen::Index, Eigen::Index cols) noexcept { return cols; }
+  static Eigen::Index group(Eigen::Index, Eigen::Index j) noexcept { return j; }
+};
+
+namespace detail {
+
+/// Members a scheme adds to Quantized beyond codes/step/offset (ZeroPoint: its integer zero points).
+template <class Scheme>
+struct scheme_members {};
+
+template <>
+struct scheme_members<ZeroPoint> {
+  /// z of each group: an integer (stored as float, exactly the z used by the codes). It is in [-128, 127]
+  /// when the group's range contains 0; for data far from 0 it can exceed the int32 range.
+  Eigen::VectorXf zero_point;
+};
+
+/// Fills the members of scheme_members<Scheme> in quantize().
+template <class Scheme>
+struct extra_members {
+  template <class Q>
+  static void resize(Q&, Eigen::Index) {}
+  template <class Q>
+  static void set(Q&, Eigen::Index, const typename Scheme::params&) {}
+};
+
+template <>
+struct extra_members<ZeroPoint> {
+  template <class Q>
+  static void resize(Q& q, Eigen::Index n) { q.zero_point.setZero(n); }
+  template <class Q>
+  static void set(Q& q, Eigen::Index g, const ZeroPoint::params& p) { q.zero_point(g) = p.zero_point; }
+};
+
+[[noreturn]] inline void throw_non_finite(float v, Eigen::Index i, Eigen::Index j) {
+  const char* text = std::isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf");
+  throw std::domain_error(std::string("octet::quantize: non-finite value ") + text + " at (row " +
+                          std::to_string(i) + ", column " + std::to_string(j) + ")");
+}
+
+}  // namespace detail
+
+/// A quantized matrix: codes plus one (step, offset) pair per group, with x_hat(i, j) = codes(i, j) * step(g)
+/// + offset(g) for g = group(i, j). step and offset have Granularity::groups(rows, cols) entries (1, rows or
+/// cols), even for an empty matrix; a group with no elements has step 0 and offset 0.
+template <class Scheme, class Granularity = PerTensor>
+struct Quantized : detail::scheme_members<Scheme> {
+  using scheme_type = Scheme;
+  using granularity_type = Granularity;
+  using code_type = typename Scheme::code_type;  ///< std::int8_t, or std::uint8_t for MinMax
+  using codes_type = Eigen::Matrix<code_type, Eigen::Dynamic, Eigen::Dynamic>;
+
+  codes_type codes;        ///< the codes, same shape as the input, column-major
+  Eigen::VectorXf step;    ///< per group: the value of one code step
+  Eigen::VectorXf offset;  ///< per group: the value of code 0
+
+  Eigen::Index rows() const noexcept { return codes.rows(); }
+  Eigen::Index cols() const noexcept { return codes.cols(); }
+  /// Number of groups: the size of step and offset.
+  Eigen::Index groups() const noexcept { return Granularity::groups(codes.rows(), codes.cols()); }
+  /// The group that element (i, j) belongs to: an index into step and offset.
+  static Eigen::Index group(Eigen::Index i, Eigen::Index j) noexcept { return Granularity::group(i, j); }
+
+  /// x_hat = codes * step + offset, element by element, in float32 (one multiplication, then one addition).
+  Eigen::MatrixXf dequantize() const {
+    Eigen::MatrixXf out(codes.rows(), codes.cols());
+    for (Eigen::Index j = 0; j < codes.cols(); ++j)
+      for (Eigen::Index i = 0; i < codes.rows(); ++i) {
+        const Eigen::Index g = group(i, j);
+        out(i, j) = detail::affine(static_cast<float>(codes(i, j)), step(g), offset(g));
+      }
+    return out;
+  }
+};
+
+/// Quantizes x (any Eigen matrix or expression of a real scalar type; the values are converted to float32
+/// first) with Scheme, one parameter set per Granularity group. Throws std::domain_error naming the first
+/// non-finite value (in column-major order) and its position; the input is never modified.
+template <class Scheme, class Granularity = PerTensor, class Derived>
+Quantized<Scheme, Granularity> quantize(const Eigen::MatrixBase<Derived>& x) {
+  static_assert(!Eigen::NumTraits<typename Derived::Scalar>::IsComplex, "octet::quantize: real values only");
+  using Index = Eigen::Index;
+  const Eigen::MatrixXf xf = x.template cast<float>();
+  const Index rows = xf.rows(), cols = xf.cols();
+
+  for (Index j = 0; j < cols; ++j)
+    for (Index i = 0; i < rows; ++i)
+      if (!std::isfinite(xf(i, j))) detail::throw_non_finite(xf(i, j), i, j);
+
+  const Index n = Granularity::groups(rows, cols);
+  std::vector<float> lo(static_cast<std::size_t>(n), std::numeric_limits<float>::infinity());
+  std::vector<float> hi(static_cast<std::size_t>(n), -std::numeric_limits<float>::infinity());
+  for (Index j = 0; j < cols; ++j)
+    for (Index i = 0; i < rows; ++i) {
+      const auto g = static_cast<std::size_t>(Granularity::group(i, j));
+      lo[g] = std::min(lo[g], xf(i, j));
+      hi[g] = std::max(hi[g], xf(i, j));
+    }
+
+  Quantized<Scheme, Granularity> out;
+  out.step.setZero(n);
+  out.offset.setZero(n);
+  detail::extra_members<Scheme>::resize(out, n);
+  std::vector<typename Scheme::params> params(static_cast<std::size_t>(n));
+  for (Index g = 0; g < n; ++g) {
+    const auto k = static_cast<std::size_t>(g);
+    if (lo[k] > hi[k]) continue;  // empty group: default parameters, step 0 and offset 0
+    params[k] = Scheme::make_params(lo[k], hi[k]);
+    out.step(g) = params[k].step;
+    out.offset(g) = params[k].offset;
+    detail::extra_members<Scheme>::set(out, g, params[k]);
+  }
+
+  out.codes.resize(rows, cols);
+  for (Index j = 0; j < cols; ++j)
+    for (Index i = 0; i < rows; ++i)
+      out.codes(i, j) =
+          Scheme::quantize_one(params[static_cast<std::size_t>(Granularity::group(i, j))], xf(i, j));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Error analysis
+// ---------------------------------------------------------------------------------------------------------
+
+/// How far approx is from reference, computed in double.
+struct ErrorStats {
+  double mean_abs;  ///< mean of |reference - approx| (0 for empty matrices)
+  double max_abs;   ///< largest |reference - approx| (0 for empty matrices)
+  double sqnr_db;   ///< 10 log10(sum reference^2 / sum (reference - approx)^2); +inf when the error is 0
+};
+
+/// Compares two matrices of the same shape (any real scalar types). Throws std::invalid_argument naming both
+/// shapes when they differ. A zero reference with a non-zero error gives an SQNR of -inf; non-finite inputs
+/// give non-finite figures.
+template <class DA, class DB>
+ErrorStats error_stats(const Eigen::MatrixBase<DA>& reference, const Eigen::MatrixBase<DB>& approx) {
+  if (reference.rows() != approx.rows() || reference.cols() != approx.cols())
+    throw std::invalid_argument("octet::error_stats: shape mismatch: reference is " +
+                                std::to_string(reference.rows()) + "x" + std::to_string(reference.cols()) +
+                                ", approx is " + std::to_string(approx.rows()) + "x" +
+                                std::to_string(approx.cols()));
+  const Eigen::MatrixXd r = reference.template cast<double>();
+  const Eigen::MatrixXd a = approx.template cast<double>();
+  double sum_abs = 0.0, max_abs = 0.0, signal = 0.0, noise = 0.0;
+  for (Eigen::Index j = 0; j < r.cols(); ++j)
+    for (Eigen::Index i = 0; i < r.rows(); ++i) {
+      const double d = r(i, j) - a(i, j);
+      const double ad = std::abs(d);
+      sum_abs += ad;
+      if (!(ad <= max_abs)) max_abs = ad;  // also lets a NaN through
+      signal += r(i, j) * r(i, j);
+      noise += d * d;
+    }
+  ErrorStats s;
+  s.mean_abs = r.size() == 0 ? 0.0 : sum_abs / static_cast<double>(r.size());
+  s.max_abs = max_abs;
+  s.sqnr_db = noise == 0.0 ? std::numeric_limits<double>::infinity() : 10.0 * std::log10(signal / noise);
+  return s;
+}
+
+}  // namespace octet
