@@ -66,8 +66,9 @@ inline unsigned long long xgetbv0() {
 }
 #endif
 
-/// Whether this CPU and OS can run `isa` (computed from cpuid/xgetbv or getauxval, no caching).
-inline bool cpu_supports(Isa isa) {
+/// Whether this CPU and OS can run `isa`, asked of cpuid/xgetbv or getauxval (slow: cpuid can trap to a
+/// hypervisor; use cpu_supports, which asks once).
+inline bool cpu_query(Isa isa) {
   if (isa == Isa::scalar) return true;
 #if defined(OCTET_ARCH_X86)
   unsigned a = 0, b = 0, c = 0, d = 0;
@@ -106,6 +107,18 @@ inline bool cpu_supports(Isa isa) {
 #else
   return false;
 #endif
+}
+
+/// Whether this CPU and OS can run `isa` (detected once, then a table look-up).
+inline bool cpu_supports(Isa isa) {
+  static const unsigned mask = [] {
+    unsigned m = 0;
+    for (int i = 0; i <= static_cast<int>(Isa::neondot); ++i)
+      if (cpu_query(static_cast<Isa>(i))) m |= 1u << i;
+    return m;
+  }();
+  const int i = static_cast<int>(isa);
+  return i >= 0 && i < 32 && ((mask >> i) & 1u) != 0;
 }
 
 /// Parses an OCTET_ISA value; throws std::invalid_argument naming the valid choices.

@@ -1,0 +1,280 @@
+// The LLM.int8() benchmark: one LLMInt8Linear forward (float X in, float Y out), k = n = 4096, X with one
+// outlier feature, side by side in one run with Eigen's float X * W and (when built with oneDNN,
+// OCTET_HAVE_DNNL) oneDNN's s8 matmul on already-quantized activations.
+//
+//   bench_llm_int8                                     # everything (about 3-5 minutes on 2 cores)
+//   bench_llm_int8 --benchmark_filter='m:128/'         # one batch size
+//   bench_llm_int8 --benchmark_filter='threads:1'
+//
+// Names are llm_int8/<library>/m:<m>/threads:<t>. GOPS = 2 m n k per second (a counter in units of 10^9).
+// Every case is repeated (3 times) and the median counts; the table printed at the end holds the medians and
+// the ratios of octet's layer to Eigen float and to oneDNN.
+//
+// What is timed, per library:
+//   octet_linear    LLMInt8Linear::operator()(X): find the outlier columns, quantize X's rows, int8 GEMM on the
+//                   weights packed once, dequantize + float outlier product in the epilogue, a new MatrixXf Y.
+//   octet_gemm_s8   octet's raw int8 GEMM on the same packed weights and activations quantized outside the
+//                   loop, int32 out (gemm_i8): the part of octet_linear that is the kernel's.
+//   eigen_f32       Y.noalias() = X * W on float matrices (Eigen's own threads set to the same count).
+//   onednn_s8       oneDNN's matmul s8 x s8 -> s32 on activations quantized outside the loop, weights declared
+//                   with format_tag::any and reordered once: the raw int8 GEMM, no quantization, no outliers.
+//   onednn_s8_f32   the same with f32 output and per-column output scales (dequantization folded in).
+// Threads: "threads:1" really is one thread for all (octet::set_num_threads, Eigen::setNbThreads and, for
+// oneDNN's OpenMP runtime, omp_set_num_threads). The kernels are whatever this build's headers hold.
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+#include <Eigen/Core>
+#include <octet/gemm.hpp>
+#include <octet/llm_int8.hpp>
+#include <octet/quantize.hpp>
+
+#if defined(_OPENMP)
+#  include <omp.h>
+#endif
+#if OCTET_HAVE_DNNL
+#  include <dnnl.hpp>
+#endif
+
+namespace {
+
+constexpr long K = 4096, N = 4096;
+constexpr long kOutlierFeature = 1234;
+
+double ops(long m) { return 2.0 * double(m) * double(N) * double(K); }
+
+void set_all_threads(int threads) {
+  octet::set_num_threads(threads);
+  Eigen::setNbThreads(threads);
+#if defined(_OPENMP)
+  omp_set_num_threads(threads);
+#endif
+}
+
+Eigen::MatrixXf normal(long rows, long cols, unsigned seed, float sigma) {
+  std::mt19937 gen(seed);
+  std::normal_distribution<float> dist(0.0f, sigma);
+  Eigen::MatrixXf x(rows, cols);
+  for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = dist(gen);
+  return x;
+}
+
+/// The weights (made once) and their prepared layer.
+struct Weights {
+  Eigen::MatrixXf w;
+  std::unique_ptr<octet::LLMInt8Linear> layer;
+};
+
+const Weights& weights() {
+  static const Weights ws = [] {
+    Weights s;
+    s.w = normal(K, N, 7, 0.02f);
+    s.layer = std::make_unique<octet::LLMInt8Linear>(s.w);
+    return s;
+  }();
+  return ws;
+}
+
+/// Activations of m tokens: standard normal with one outlier feature (x40, so |x| > 6 in most rows).
+const Eigen::MatrixXf& activations(long m) {
+  static std::map<long, Eigen::MatrixXf> cache;
+  auto it = cache.find(m);
+  if (it == cache.end()) {
+    Eigen::MatrixXf x = normal(m, K, static_cast<unsigned>(100 + m), 1.0f);
+    x.col(kOutlierFeature) *= 40.0f;
+    x(0, kOutlierFeature) = 60.0f;  // at least one value above the threshold, even for m = 1
+    it = cache.emplace(m, std::move(x)).first;
+  }
+  return it->second;
+}
+
+void set_gops(benchmark::State& state, long m) {
+  state.counters["GOPS"] = benchmark::Counter(ops(m) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void bench_octet(benchmark::State& state, long m, int threads) {
+  set_all_threads(threads);
+  const Weights& ws = weights();
+  const Eigen::MatrixXf& x = activations(m);
+  octet::LLMInt8Stats stats;
+  Eigen::MatrixXf y = (*ws.layer)(x, &stats);  // warm up: buffers, thread pool
+  if (stats.outlier_columns != std::vector<Eigen::Index>{kOutlierFeature}) state.SkipWithError("unexpected outliers");
+  for (auto _ : state) {
+    y = (*ws.layer)(x);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  set_gops(state, m);
+  state.counters["bytes/weight"] = double(ws.layer->bytes()) / double(K * N);
+}
+
+void bench_octet_gemm(benchmark::State& state, long m, int threads) {
+  set_all_threads(threads);
+  const Weights& ws = weights();
+  const auto qx = octet::quantize<octet::AbsMax, octet::PerRow>(activations(m));
+  const octet::PackedB& pb = ws.layer->packed_weights();
+  octet::MatrixXi32 c = octet::gemm_i8(qx.codes, pb);
+  for (auto _ : state) {
+    c = octet::gemm_i8(qx.codes, pb);
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  set_gops(state, m);
+}
+
+void bench_eigen(benchmark::State& state, long m, int threads) {
+  set_all_threads(threads);
+  const Weights& ws = weights();
+  const Eigen::MatrixXf& x = activations(m);
+  Eigen::MatrixXf y(m, N);
+  y.noalias() = x * ws.w;
+  for (auto _ : state) {
+    y.noalias() = x * ws.w;
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  set_gops(state, m);
+}
+
+#if OCTET_HAVE_DNNL
+void bench_onednn(benchmark::State& state, long m, int threads, bool f32_out) {
+  using namespace dnnl;
+  using tag = memory::format_tag;
+  using dt = memory::data_type;
+  set_all_threads(threads);
+  const Weights& ws = weights();
+  // Quantized outside the timed loop: X per row, W per column (AbsMax), as octet's layer does inside it.
+  const auto qx = octet::quantize<octet::AbsMax, octet::PerRow>(activations(m));
+  const auto qw = octet::quantize<octet::AbsMax, octet::PerColumn>(ws.w);
+  engine eng(engine::kind::cpu, 0);
+  stream strm(eng);
+  const memory::desc a_md({m, K}, dt::s8, tag::ab);
+  const memory::desc b_any({K, N}, dt::s8, tag::any);
+  const memory::desc b_plain({K, N}, dt::s8, tag::ab);
+  const memory::desc c_md({m, N}, f32_out ? dt::f32 : dt::s32, tag::ab);
+  primitive_attr attr;
+  if (f32_out) {
+    std::vector<float> scales(static_cast<std::size_t>(N));
+    for (long j = 0; j < N; ++j) scales[static_cast<std::size_t>(j)] = qw.step(j) * qx.step(0);  // one row's
+    attr.set_output_scales(1 << 1, scales);
+  }
+  const matmul::primitive_desc pd(matmul::desc(a_md, b_any, c_md), attr, eng);
+  const matmul prim(pd);
+
+  std::vector<std::int8_t> a_rm(static_cast<std::size_t>(m * K)), b_rm(static_cast<std::size_t>(K * N));
+  for (long i = 0; i < m; ++i)
+    for (long p = 0; p < K; ++p) a_rm[static_cast<std::size_t>(i * K + p)] = qx.codes(i, p);
+  for (long p = 0; p < K; ++p)
+    for (long j = 0; j < N; ++j) b_rm[static_cast<std::size_t>(p * N + j)] = qw.codes(p, j);
+  memory a_mem(a_md, eng, a_rm.data());
+  memory b_user(b_plain, eng, b_rm.data());
+  memory b_mem(pd.weights_desc(), eng);
+  reorder(b_user, b_mem).execute(strm, b_user, b_mem);  // once, outside the timed loop
+  memory c_mem(c_md, eng);
+  const std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b_mem}, {DNNL_ARG_DST, c_mem}};
+  prim.execute(strm, args);
+  strm.wait();
+  for (auto _ : state) {
+    prim.execute(strm, args);
+    strm.wait();
+    benchmark::ClobberMemory();
+  }
+  set_gops(state, m);
+}
+#endif
+
+std::string name(const char* library, long m, int threads) {
+  return std::string("llm_int8/") + library + "/m:" + std::to_string(m) + "/threads:" + std::to_string(threads);
+}
+
+/// Prints the usual console output, and keeps the median GOPS of every case for the closing table.
+class TableReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const Run& run : runs) {
+      const bool single = run.repetitions <= 1 && run.run_type == Run::RT_Iteration;
+      if (run.error_occurred || !(run.aggregate_name == "median" || single)) continue;
+      const auto it = run.counters.find("GOPS");
+      if (it != run.counters.end()) medians[run.run_name.function_name] = it->second.value;
+    }
+    benchmark::ConsoleReporter::ReportRuns(runs);
+  }
+  std::map<std::string, double> medians;
+};
+
+void print_table(const TableReporter& rep, const std::vector<long>& ms, const std::vector<int>& thread_counts) {
+  std::printf("\nLLMInt8Linear, k = n = %ld, one outlier feature; kernels: %s. Median GOPS (2mnk/s / 1e9)\n", K,
+              octet::active_isa());
+  std::printf("%5s %3s %12s %13s %10s %10s %14s %9s %13s %11s\n", "m", "thr", "octet_linear", "octet_gemm_s8",
+              "eigen_f32", "onednn_s8", "onednn_s8_f32", "vs Eigen", "vs oneDNN s8", "vs own GEMM");
+  for (long m : ms)
+    for (int t : thread_counts) {
+      const auto get = [&](const char* lib) {
+        const auto it = rep.medians.find(name(lib, m, t));
+        return it == rep.medians.end() ? 0.0 : it->second;
+      };
+      const double oct = get("octet_linear"), raw = get("octet_gemm_s8"), eig = get("eigen_f32");
+      const double dn = get("onednn_s8"), dnf = get("onednn_s8_f32");
+      std::printf("%5ld %3d %12.1f %13.1f %10.1f", m, t, oct, raw, eig);
+      if (dn > 0) std::printf(" %10.1f", dn); else std::printf(" %10s", "-");
+      if (dnf > 0) std::printf(" %14.1f", dnf); else std::printf(" %14s", "-");
+      if (eig > 0) std::printf(" %8.2fx", oct / eig); else std::printf(" %9s", "-");
+      if (dn > 0) std::printf(" %12.2fx", oct / dn); else std::printf(" %13s", "-");
+      if (raw > 0) std::printf(" %10.2fx", oct / raw); else std::printf(" %11s", "-");
+      std::printf("\n");
+    }
+  const octet::LLMInt8Linear& layer = *weights().layer;
+  std::printf("prepared layer: %zu bytes = %.3f x k x n (packed %s layout; float weights not kept)\n", layer.bytes(),
+              double(layer.bytes()) / double(K * N), octet::isa_name(layer.isa()));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool user_repetitions = false;
+  for (int i = 1; i < argc; ++i)
+    if (std::strncmp(argv[i], "--benchmark_repetitions", 23) == 0) user_repetitions = true;
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+
+  const std::vector<long> ms = {1, 32, 128, 512};
+  const int all = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  std::vector<int> thread_counts = {1};
+  if (all > 1) thread_counts.push_back(all);
+
+  for (long m : ms)
+    for (int t : thread_counts) {
+      std::vector<benchmark::internal::Benchmark*> cases;
+      cases.push_back(benchmark::RegisterBenchmark(name("octet_linear", m, t).c_str(),
+                                                   [m, t](benchmark::State& st) { bench_octet(st, m, t); }));
+      cases.push_back(benchmark::RegisterBenchmark(name("octet_gemm_s8", m, t).c_str(),
+                                                   [m, t](benchmark::State& st) { bench_octet_gemm(st, m, t); }));
+      cases.push_back(benchmark::RegisterBenchmark(name("eigen_f32", m, t).c_str(),
+                                                   [m, t](benchmark::State& st) { bench_eigen(st, m, t); }));
+#if OCTET_HAVE_DNNL
+      cases.push_back(benchmark::RegisterBenchmark(name("onednn_s8", m, t).c_str(),
+                                                   [m, t](benchmark::State& st) { bench_onednn(st, m, t, false); }));
+      cases.push_back(benchmark::RegisterBenchmark(name("onednn_s8_f32", m, t).c_str(),
+                                                   [m, t](benchmark::State& st) { bench_onednn(st, m, t, true); }));
+#endif
+      for (auto* c : cases) {
+        c->Unit(benchmark::kMicrosecond)->UseRealTime()->MinTime(m >= 128 ? 0.5 : 0.3);
+        if (!user_repetitions) c->Repetitions(3)->DisplayAggregatesOnly(true);
+      }
+    }
+
+  TableReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  print_table(reporter, ms, thread_counts);
+  benchmark::Shutdown();
+  return 0;
+}
