@@ -84,7 +84,7 @@ TEST_CASE("gemm: cache-block edges in k and n", "[gemm]") {
       }
 }
 
-TEST_CASE("gemm: large m crosses the row blocks; results identical for 1 and 2 threads", "[gemm]") {
+TEST_CASE("gemm: large m crosses the row blocks, results identical for 1 and 2 threads", "[gemm]") {
   const MatrixXi8 a = random_i8(389, 300, 7), b = random_i8(300, 271, 8);
   const MatrixXi32 expect = reference_product(a, b);
   for (octet::Isa isa : octet::supported_isas()) {
@@ -162,4 +162,60 @@ TEST_CASE("gemm: empty operands give empty or zero results", "[gemm]") {
     CHECK(c.cols() == 6);
     CHECK(c.isZero());
   }
+}
+
+TEST_CASE("gemm: shapes around the x86 kernels' blocks (MR 6, NR 16/64, MC 192, KC 512/1024, few-row path)", "[gemm]") {
+  // m: around MR = 6, the whole-depth path for tiles of at most 6 panels (36 rows) and MC = 192.
+  // k: around KC (512 and 1024 values, i.e. 128/256 groups of 4 and 256/512 groups of 2).
+  // n: around NR = 16 and 64 and NC = 256 (which shrinks to keep two threads busy).
+  std::uint32_t seed = 500;
+  for (octet::Isa isa : octet::supported_isas()) {
+    if (isa == octet::Isa::scalar) continue;
+    for (int threads : {1, 2}) {
+      octet_test::ThreadScope scope(threads);
+      for (Eigen::Index m : {1, 2, 5, 6, 7, 11, 12, 35, 36, 37, 191, 192, 193})
+        for (Eigen::Index k : {511, 512, 1025, 2052}) {
+          const Eigen::Index n = (m * 7 + k) % 3 == 0 ? 320 : (m % 2 ? 63 : 257);
+          check_path(isa, random_i8(m, k, seed), random_i8(k, n, seed + 1));
+          seed += 2;
+        }
+    }
+  }
+}
+
+TEST_CASE("gemm: a row-major A and a custom epilogue with store_transposed", "[gemm]") {
+  const MatrixXi8 a = random_i8(45, 300, 21), b = random_i8(300, 77, 22);
+  const Eigen::Matrix<std::int8_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> a_rm = a;
+  const MatrixXi32 expect = reference_product(a, b);
+  for (octet::Isa isa : octet::supported_isas()) {
+    INFO("isa " << octet::isa_name(isa));
+    const octet::PackedB pb(b, isa);
+    MatrixXi32 c = MatrixXi32::Constant(45, 77, -1);
+    octet::detail::gemm_i8_tiles(
+        a_rm, pb,
+        [&c](octet::detail::Index i0, octet::detail::Index j0, octet::detail::Index rows, octet::detail::Index cols,
+             const std::int32_t* tile, octet::detail::Index ldt) {
+          octet::detail::store_transposed(tile, ldt, rows, cols, c.data() + j0 * c.rows() + i0, c.rows());
+        },
+        "test");
+    CHECK(c == expect);
+  }
+}
+
+TEST_CASE("gemm: store_transposed on every size up to 20 x 20", "[gemm]") {
+  for (octet::detail::Index rows = 0; rows <= 20; ++rows)
+    for (octet::detail::Index cols = 0; cols <= 20; ++cols) {
+      const octet::detail::Index ldt = cols + 3, ldo = rows + 2;
+      std::vector<std::int32_t> tile(static_cast<std::size_t>(rows * ldt + 1)), out(static_cast<std::size_t>(cols * ldo + 1), -7);
+      for (std::size_t e = 0; e < tile.size(); ++e) tile[e] = static_cast<std::int32_t>(e * 2654435761u);
+      octet::detail::store_transposed(tile.data(), ldt, rows, cols, out.data(), ldo);
+      bool ok = true;
+      for (octet::detail::Index j = 0; j < cols; ++j)
+        for (octet::detail::Index i = 0; i < ldo; ++i) {
+          const std::int32_t want = i < rows ? tile[static_cast<std::size_t>(i * ldt + j)] : -7;
+          ok = ok && out[static_cast<std::size_t>(j * ldo + i)] == want;
+        }
+      INFO("rows " << rows << " cols " << cols);
+      CHECK(ok);
+    }
 }

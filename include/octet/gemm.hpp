@@ -134,8 +134,7 @@ MatrixXi32 gemm_i8(const Eigen::MatrixBase<DA>& a, const PackedB& b) {
       a, b,
       [out, ldc](detail::Index i0, detail::Index j0, detail::Index rows, detail::Index cols, const std::int32_t* tile,
                  detail::Index ldt) {
-        for (detail::Index j = 0; j < cols; ++j)
-          for (detail::Index i = 0; i < rows; ++i) out[(j0 + j) * ldc + i0 + i] = tile[i * ldt + j];
+        detail::store_transposed(tile, ldt, rows, cols, out + j0 * ldc + i0, ldc);
       },
       "octet::gemm_i8");
   return c;
