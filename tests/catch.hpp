@@ -4,4 +4,7 @@
 #  include <catch2/catch_all.hpp>
 #else
 #  include <catch2/catch.hpp>
+namespace Catch {
+using Detail::Approx;  // Catch2 v3 spells it Catch::Approx: the tests use that name with both versions
+}
 #endif

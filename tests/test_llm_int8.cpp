@@ -448,7 +448,7 @@ TEST_CASE("llm_int8: memory of a prepared layer", "[llm_int8]") {
     CHECK(per_weight <= 1.1 * std::ceil(packed_elem - 0.05));  // 1 byte per weight (2 on an int16 layout)
     if (packed_elem < 1.5) CHECK(per_weight <= 1.1);
     const LLMInt8Linear paper(w, 6.0f, options_for(isa, OutlierWeights::float32));
-    CHECK(double(paper.bytes()) == Approx(double(layer.bytes()) + 4.0 * double(k * n)));
+    CHECK(double(paper.bytes()) == Catch::Approx(double(layer.bytes()) + 4.0 * double(k * n)));
   }
 }
 
