@@ -15,6 +15,9 @@
 //   oneDNN  a matmul primitive for exactly this shape, weights declared with format_tag::any and reordered
 //           once outside the loop (as an inference engine does); A and C row-major.
 //   Eigen   C.noalias() = A * B on float matrices, Eigen's own threads set to the same count.
+//   Eigen native: the same product from Eigen compiled with -march=native (bench/eigen_native.hpp), the
+//           baseline for users who build Eigen for their machine (the Eigen above is SSE2-only, like
+//           every translation unit built without -m flags).
 // Threads: "threads:1" really is one thread for all three (octet::set_num_threads, Eigen::setNbThreads and,
 // for oneDNN's OpenMP runtime, omp_set_num_threads). Pin single-thread runs for stable figures:
 //   taskset -c 1 bench_gemm --benchmark_filter='threads:1'
@@ -35,6 +38,10 @@
 
 #include <benchmark/benchmark.h>
 #include <Eigen/Core>
+
+#if OCTET_HAVE_EIGEN_NATIVE
+#include "eigen_native.hpp"
+#endif
 #include <octet/gemm.hpp>
 
 #if defined(_OPENMP)
@@ -114,6 +121,22 @@ void bench_eigen(benchmark::State& state, Shape s, int threads) {
   set_gops(state, s);
 }
 
+#if OCTET_HAVE_EIGEN_NATIVE
+void bench_eigen_native(benchmark::State& state, Shape s, int threads) {
+  set_all_threads(threads);
+  const Operands& in = operands(s);
+  const Eigen::MatrixXf a = in.a.cast<float>(), b = in.b.cast<float>();
+  Eigen::MatrixXf c(s.m, s.n);
+  octet_bench_eigen_native_gemm(s.m, s.n, s.k, a.data(), b.data(), c.data(), threads);
+  for (auto _ : state) {
+    octet_bench_eigen_native_gemm(s.m, s.n, s.k, a.data(), b.data(), c.data(), threads);
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  set_gops(state, s);
+}
+#endif
+
 #if OCTET_HAVE_DNNL
 void bench_onednn(benchmark::State& state, Shape s, int threads) {
   using namespace dnnl;
@@ -180,7 +203,8 @@ void print_table(const TableReporter& rep, const std::vector<Shape>& shapes, con
   std::printf("\nMedian GOPS (2mnk/s / 1e9); ratio = octet's best path / other library\n");
   std::printf("%-24s %3s", "shape m x k x n", "thr");
   for (octet::Isa isa : isas) std::printf(" %11s", octet::isa_name(isa));
-  std::printf(" %9s %9s %10s %10s\n", "oneDNN", "Eigen f32", "vs oneDNN", "vs Eigen");
+  std::printf(" %9s %9s %9s %10s %10s %10s\n", "oneDNN", "Eigen f32", "Eigen nat", "vs oneDNN", "vs Eigen",
+              "vs Eig nat");
   for (const Shape& s : shapes)
     for (int t : thread_counts) {
       const auto get = [&](const char* lib) {
@@ -195,11 +219,13 @@ void print_table(const TableReporter& rep, const std::vector<Shape>& shapes, con
         best = std::max(best, g);
         if (g > 0) std::printf(" %11.1f", g); else std::printf(" %11s", "-");
       }
-      const double dnnl = get("onednn"), eig = get("eigen_f32");
+      const double dnnl = get("onednn"), eig = get("eigen_f32"), nat = get("eigen_native");
       if (dnnl > 0) std::printf(" %9.1f", dnnl); else std::printf(" %9s", "-");
       if (eig > 0) std::printf(" %9.1f", eig); else std::printf(" %9s", "-");
+      if (nat > 0) std::printf(" %9.1f", nat); else std::printf(" %9s", "-");
       if (dnnl > 0 && best > 0) std::printf(" %9.2fx", best / dnnl); else std::printf(" %10s", "-");
       if (eig > 0 && best > 0) std::printf(" %9.2fx", best / eig); else std::printf(" %10s", "-");
+      if (nat > 0 && best > 0) std::printf(" %9.2fx", best / nat); else std::printf(" %10s", "-");
       std::printf("\n");
     }
 }
@@ -236,6 +262,10 @@ int main(int argc, char** argv) {
 #endif
       cases.push_back(benchmark::RegisterBenchmark(name("eigen_f32", s, t).c_str(),
                                                    [s, t](benchmark::State& st) { bench_eigen(st, s, t); }));
+#if OCTET_HAVE_EIGEN_NATIVE
+      cases.push_back(benchmark::RegisterBenchmark(name("eigen_native", s, t).c_str(),
+                                                   [s, t](benchmark::State& st) { bench_eigen_native(st, s, t); }));
+#endif
       const bool big = ops(s) > 4e9;
       for (auto* c : cases) {
         c->Unit(benchmark::kMicrosecond)->UseRealTime()->MinTime(big ? 0.5 : 0.3);

@@ -16,6 +16,8 @@
 //   octet_gemm_s8   octet's raw int8 GEMM on the same packed weights and activations quantized outside the
 //                   loop, int32 out (gemm_i8): the part of octet_linear that is the kernel's.
 //   eigen_f32       Y.noalias() = X * W on float matrices (Eigen's own threads set to the same count).
+//   eigen_native    the same, from Eigen compiled with -march=native (bench/eigen_native.hpp): the
+//                   baseline for users who build Eigen for their machine (eigen_f32 is SSE2-only).
 //   onednn_s8       oneDNN's matmul s8 x s8 -> s32 on activations quantized outside the loop, weights declared
 //                   with format_tag::any and reordered once: the raw int8 GEMM, no quantization, no outliers.
 //   onednn_s8_f32   the same with f32 output and per-column output scales (dequantization folded in).
@@ -34,6 +36,10 @@
 
 #include <benchmark/benchmark.h>
 #include <Eigen/Core>
+
+#if OCTET_HAVE_EIGEN_NATIVE
+#include "eigen_native.hpp"
+#endif
 #include <octet/gemm.hpp>
 #include <octet/llm_int8.hpp>
 #include <octet/quantize.hpp>
@@ -145,6 +151,22 @@ void bench_eigen(benchmark::State& state, long m, int threads) {
   set_gops(state, m);
 }
 
+#if OCTET_HAVE_EIGEN_NATIVE
+void bench_eigen_native(benchmark::State& state, long m, int threads) {
+  set_all_threads(threads);
+  const Weights& ws = weights();
+  const Eigen::MatrixXf& x = activations(m);
+  Eigen::MatrixXf y(m, N);
+  octet_bench_eigen_native_gemm(m, N, K, x.data(), ws.w.data(), y.data(), threads);
+  for (auto _ : state) {
+    octet_bench_eigen_native_gemm(m, N, K, x.data(), ws.w.data(), y.data(), threads);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  set_gops(state, m);
+}
+#endif
+
 #if OCTET_HAVE_DNNL
 void bench_onednn(benchmark::State& state, long m, int threads, bool f32_out) {
   using namespace dnnl;
@@ -214,8 +236,9 @@ class TableReporter : public benchmark::ConsoleReporter {
 void print_table(const TableReporter& rep, const std::vector<long>& ms, const std::vector<int>& thread_counts) {
   std::printf("\nLLMInt8Linear, k = n = %ld, one outlier feature; kernels: %s. Median GOPS (2mnk/s / 1e9)\n", K,
               octet::active_isa());
-  std::printf("%5s %3s %12s %13s %10s %10s %14s %9s %13s %11s\n", "m", "thr", "octet_linear", "octet_gemm_s8",
-              "eigen_f32", "onednn_s8", "onednn_s8_f32", "vs Eigen", "vs oneDNN s8", "vs own GEMM");
+  std::printf("%5s %3s %12s %13s %10s %12s %10s %14s %9s %10s %13s %11s\n", "m", "thr", "octet_linear",
+              "octet_gemm_s8", "eigen_f32", "eigen_native", "onednn_s8", "onednn_s8_f32", "vs Eigen", "vs Eig nat",
+              "vs oneDNN s8", "vs own GEMM");
   for (long m : ms)
     for (int t : thread_counts) {
       const auto get = [&](const char* lib) {
@@ -224,10 +247,13 @@ void print_table(const TableReporter& rep, const std::vector<long>& ms, const st
       };
       const double oct = get("octet_linear"), raw = get("octet_gemm_s8"), eig = get("eigen_f32");
       const double dn = get("onednn_s8"), dnf = get("onednn_s8_f32");
+      const double nat = get("eigen_native");
       std::printf("%5ld %3d %12.1f %13.1f %10.1f", m, t, oct, raw, eig);
+      if (nat > 0) std::printf(" %12.1f", nat); else std::printf(" %12s", "-");
       if (dn > 0) std::printf(" %10.1f", dn); else std::printf(" %10s", "-");
       if (dnf > 0) std::printf(" %14.1f", dnf); else std::printf(" %14s", "-");
       if (eig > 0) std::printf(" %8.2fx", oct / eig); else std::printf(" %9s", "-");
+      if (nat > 0) std::printf(" %9.2fx", oct / nat); else std::printf(" %10s", "-");
       if (dn > 0) std::printf(" %12.2fx", oct / dn); else std::printf(" %13s", "-");
       if (raw > 0) std::printf(" %10.2fx", oct / raw); else std::printf(" %11s", "-");
       std::printf("\n");
@@ -260,6 +286,10 @@ int main(int argc, char** argv) {
                                                    [m, t](benchmark::State& st) { bench_octet_gemm(st, m, t); }));
       cases.push_back(benchmark::RegisterBenchmark(name("eigen_f32", m, t).c_str(),
                                                    [m, t](benchmark::State& st) { bench_eigen(st, m, t); }));
+#if OCTET_HAVE_EIGEN_NATIVE
+      cases.push_back(benchmark::RegisterBenchmark(name("eigen_native", m, t).c_str(),
+                                                   [m, t](benchmark::State& st) { bench_eigen_native(st, m, t); }));
+#endif
 #if OCTET_HAVE_DNNL
       cases.push_back(benchmark::RegisterBenchmark(name("onednn_s8", m, t).c_str(),
                                                    [m, t](benchmark::State& st) { bench_onednn(st, m, t, false); }));

@@ -58,6 +58,21 @@ TEST_CASE("gemm: deep k = 8192 with extreme values", "[gemm]") {
   for (octet::Isa isa : octet::supported_isas()) check_path(isa, a, b);
 }
 
+TEST_CASE("gemm: the deepest k allowed, 131071, with worst-case values", "[gemm]") {
+  // k * 128 * 128 is just below 2^31; the +128 shift of the VNNI paths makes intermediate sums pass 2^31.
+  const Eigen::Index k = octet::detail::max_depth;
+  MatrixXi8 a(3, k), b(k, 5);
+  a.row(0).setConstant(-128);
+  a.row(1).setConstant(127);
+  for (Eigen::Index p = 0; p < k; ++p) a(2, p) = (p % 2) ? 127 : -128;
+  b.col(0).setConstant(-128);
+  b.col(1).setConstant(127);
+  b.col(2).setConstant(-128);
+  for (Eigen::Index p = 0; p < k; ++p) b(p, 3) = (p % 2) ? -128 : 127;
+  for (Eigen::Index p = 0; p < k; ++p) b(p, 4) = (p % 2) ? 127 : -128;
+  for (octet::Isa isa : octet::supported_isas()) check_path(isa, a, b);
+}
+
 TEST_CASE("gemm: every shape around the block edges", "[gemm]") {
   // Small sizes and sizes on both sides of multiples of 2, 4, 8, 16, 32, 64 (register and k blocks).
   const std::vector<Eigen::Index> ms = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 15, 16, 17, 31, 33, 65};

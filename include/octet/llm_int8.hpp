@@ -399,14 +399,22 @@ OCTET_TARGET_AVX2 inline void quantize_block(const FloatView& v, Index g0, Index
   }
 }
 
+/// Returns v unchanged but opaque to the optimiser, so that a product is never contracted with the following
+/// addition into an FMA, even when the user's translation unit enables FMA (-mfma, -march=native): the AVX2
+/// epilogue then rounds exactly as the scalar one does.
+OCTET_TARGET_AVX2 inline __m256 no_fma8(__m256 v) {
+  __asm__("" : "+x"(v));
+  return v;
+}
+
 /// Eight consecutive outputs of row i, columns j..j+7 (tile row pointer at column j).
 OCTET_TARGET_AVX2 inline __m256 epilogue8(const Epilogue& e, Index i, Index j, const std::int32_t* t) {
   __m256 v = _mm256_cvtepi32_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(t)));
-  v = _mm256_mul_ps(_mm256_mul_ps(v, _mm256_set1_ps(e.sx[i])), _mm256_loadu_ps(e.sw + j));
+  v = no_fma8(_mm256_mul_ps(_mm256_mul_ps(v, _mm256_set1_ps(e.sx[i])), _mm256_loadu_ps(e.sw + j)));
   if (e.r > 0) {
     __m256 o = _mm256_setzero_ps();
     for (Index q = 0; q < e.r; ++q)
-      o = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(e.xo[i * e.r + q]), _mm256_loadu_ps(e.wo + q * e.n + j)), o);
+      o = _mm256_add_ps(no_fma8(_mm256_mul_ps(_mm256_set1_ps(e.xo[i * e.r + q]), _mm256_loadu_ps(e.wo + q * e.n + j))), o);
     v = _mm256_add_ps(v, o);
   }
   if (e.bias) v = _mm256_add_ps(v, _mm256_loadu_ps(e.bias + j));

@@ -233,7 +233,9 @@ void gemm_driver(Index m, const std::int8_t* a, Index a_rs, Index a_cs, const Pa
         const Index width = round_up(cols, K::NR);  // the correction is padded to whole panels
         for (Index r = 0; r < srows; ++r)
           for (Index c = 0; c < width; c += 8)  // width is a multiple of NR: blocks of 8 vectorize
-            for (Index t = 0; t < 8; ++t) strip[r * ldt + c + t] -= corr[c + t];
+            for (Index t = 0; t < 8; ++t)  // wraps like vpdpbusd did: (a+128)*b sums can pass 2^31 for k > 65793
+              strip[r * ldt + c + t] = static_cast<std::int32_t>(static_cast<std::uint32_t>(strip[r * ldt + c + t]) -
+                                                                 static_cast<std::uint32_t>(corr[c + t]));
       }
       epilogue(i0 + s0, j0, srows, cols, static_cast<const std::int32_t*>(strip), ldt);
     }

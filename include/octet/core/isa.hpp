@@ -80,14 +80,14 @@ inline bool cpu_query(Isa isa) {
   const bool zmm_state = (xcr0 & 0xE6) == 0xE6;    // + opmask, ZMM_Hi256, Hi16_ZMM
   if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
   const bool avx2 = (b >> 5) & 1;
-  const bool avx512f = (b >> 16) & 1, avx512bw = (b >> 30) & 1, avx512vl = (b >> 31) & 1;
+  const bool avx512f = (b >> 16) & 1, avx512dq = (b >> 17) & 1, avx512bw = (b >> 30) & 1, avx512vl = (b >> 31) & 1;
   const bool avx512vnni = (c >> 11) & 1;
   unsigned a1 = 0, b1 = 0, c1 = 0, d1 = 0;
   const bool avxvnni = __get_cpuid_count(7, 1, &a1, &b1, &c1, &d1) && ((a1 >> 4) & 1);
   switch (isa) {
     case Isa::avx2: return ymm_state && avx2;
     case Isa::avxvnni: return ymm_state && avx2 && avxvnni;
-    case Isa::avx512vnni: return zmm_state && avx512f && avx512bw && avx512vl && avx512vnni;
+    case Isa::avx512vnni: return zmm_state && avx512f && avx512dq && avx512bw && avx512vl && avx512vnni;
     default: return false;
   }
 #elif defined(OCTET_ARCH_ARM64)

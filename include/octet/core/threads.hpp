@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <exception>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -50,7 +51,8 @@ inline int num_threads() {
 namespace detail {
 
 /// Runs body(task) for task in [0, tasks) on up to `threads` threads; each task runs on exactly one thread.
-/// `body` must not throw.
+/// If a task throws (e.g. std::bad_alloc), the remaining tasks are skipped and the first exception is
+/// rethrown on the calling thread once every thread has stopped.
 template <class Body>
 void parallel_for(long tasks, int threads, Body&& body) {
   if (tasks <= 0) return;
@@ -59,20 +61,35 @@ void parallel_for(long tasks, int threads, Body&& body) {
     for (long t = 0; t < tasks; ++t) body(t);
     return;
   }
+  std::exception_ptr error;
+  std::atomic<bool> failed{false};
+  auto run = [&](long t) {
+    if (failed.load(std::memory_order_relaxed)) return;
+    try {
+      body(t);
+    } catch (...) {
+      if (!failed.exchange(true)) error = std::current_exception();
+    }
+  };
 #if defined(_OPENMP)
 #  pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
-  for (long t = 0; t < tasks; ++t) body(t);
+  for (long t = 0; t < tasks; ++t) run(t);
 #else
   std::atomic<long> next{0};
   auto worker = [&] {
-    for (long t = next++; t < tasks; t = next++) body(t);
+    for (long t = next++; t < tasks; t = next++) run(t);
   };
   std::vector<std::thread> pool;
   pool.reserve(static_cast<std::size_t>(threads - 1));
-  for (int i = 1; i < threads; ++i) pool.emplace_back(worker);
+  try {
+    for (int i = 1; i < threads; ++i) pool.emplace_back(worker);
+  } catch (const std::system_error&) {
+    // no more threads to be had: the ones already started and this one share the work
+  }
   worker();
   for (auto& th : pool) th.join();
 #endif
+  if (error) std::rethrow_exception(error);
 }
 
 }  // namespace detail
