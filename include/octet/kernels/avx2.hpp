@@ -7,9 +7,11 @@
 // +128 shift and no correction. Per instruction that is 16 multiply-adds, the same as `vpmaddubsw` followed
 // by the `vpmaddwd` it would need, at the cost of packed B twice as large (2 bytes per weight).
 //
-// The register block is 6 rows x 16 columns over k-groups of 2: 12 ymm accumulators, 2 ymm of packed B,
-// one broadcast of A (a pair of int16) and one for the product, the 16 ymm registers. Per k-group: 12
-// `vpmaddwd` + 12 `vpaddd` against 2 vector loads and 6 broadcast loads. Edges as in the other x86 kernels:
+// The register block is 4 rows x 16 columns over k-groups of 2: 8 ymm accumulators, 2 ymm of packed B,
+// broadcasts of A (a pair of int16 each) and the products. Per k-group: 8 `vpmaddwd` + 8 `vpaddd` against 2
+// vector loads and 4 broadcast loads. A 6 x 16 block needs all 16 ymm registers (12 accumulators, 2 of B, a
+// broadcast, a product) and GCC 12 then spills accumulators inside the loop: it measured about half of the
+// `vpmaddwd` peak. Edges as in the other x86 kernels:
 // a template on the live rows R, masked stores (`vpmaskmovd`) of the live columns.
 #pragma once
 
@@ -31,7 +33,7 @@ namespace detail {
 namespace kernels {
 namespace avx2 {
 
-constexpr int MR = 6, NV = 2, NR = NV * 8, KG = 2;
+constexpr int MR = 4, NV = 2, NR = NV * 8, KG = 2;
 
 /// C[0:R, 0:nr] (+)= A panel (MR rows, the first R live) x B panel, over `kgroups` groups of 2.
 template <int R>
@@ -104,13 +106,12 @@ struct Avx2 {
 
   static void micro(int mr, int nr, std::ptrdiff_t kgroups, const AElem* a, const BElem* b, std::int32_t* c,
                     std::ptrdiff_t ldc, bool accumulate) {
+    static_assert(MR == 4, "one case per row count below MR");
     switch (mr) {
       case 1: return avx2::micro_rows<1>(kgroups, a, b, c, ldc, nr, accumulate);
       case 2: return avx2::micro_rows<2>(kgroups, a, b, c, ldc, nr, accumulate);
       case 3: return avx2::micro_rows<3>(kgroups, a, b, c, ldc, nr, accumulate);
-      case 4: return avx2::micro_rows<4>(kgroups, a, b, c, ldc, nr, accumulate);
-      case 5: return avx2::micro_rows<5>(kgroups, a, b, c, ldc, nr, accumulate);
-      default: return avx2::micro_rows<6>(kgroups, a, b, c, ldc, nr, accumulate);
+      default: return avx2::micro_rows<MR>(kgroups, a, b, c, ldc, nr, accumulate);
     }
   }
 };
