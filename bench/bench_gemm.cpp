@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include <benchmark/benchmark.h>
+#include "bench_common.hpp"
 #include <Eigen/Core>
 
 #if OCTET_HAVE_EIGEN_NATIVE
@@ -59,13 +60,7 @@ struct Shape {
 
 double ops(const Shape& s) { return 2.0 * double(s.m) * double(s.n) * double(s.k); }
 
-void set_all_threads(int threads) {
-  octet::set_num_threads(threads);
-  Eigen::setNbThreads(threads);
-#if defined(_OPENMP)
-  omp_set_num_threads(threads);
-#endif
-}
+using octet_bench::set_all_threads;
 
 octet::MatrixXi8 random_i8(long rows, long cols, unsigned seed) {
   std::mt19937 gen(seed);
@@ -182,21 +177,7 @@ std::string name(const char* library, const Shape& s, int threads) {
 }
 
 /// Prints the usual console output, and keeps the median GOPS of every case for the closing table.
-class TableReporter : public benchmark::ConsoleReporter {
- public:
-  explicit TableReporter(OutputOptions options) : benchmark::ConsoleReporter(options) {}
-  bool ReportContext(const Context& context) override { return benchmark::ConsoleReporter::ReportContext(context); }
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const Run& run : runs) {
-      const bool single = run.repetitions <= 1 && run.run_type == Run::RT_Iteration;
-      if (run.error_occurred || !(run.aggregate_name == "median" || single)) continue;
-      const auto it = run.counters.find("GOPS");
-      if (it != run.counters.end()) medians[run.run_name.function_name] = it->second.value;
-    }
-    benchmark::ConsoleReporter::ReportRuns(runs);
-  }
-  std::map<std::string, double> medians;
-};
+using octet_bench::TableReporter;
 
 void print_table(const TableReporter& rep, const std::vector<Shape>& shapes, const std::vector<int>& thread_counts,
                  const std::vector<octet::Isa>& isas) {

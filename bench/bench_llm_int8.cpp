@@ -35,6 +35,7 @@
 #include <vector>
 
 #include <benchmark/benchmark.h>
+#include "bench_common.hpp"
 #include <Eigen/Core>
 
 #if OCTET_HAVE_EIGEN_NATIVE
@@ -58,13 +59,7 @@ constexpr long kOutlierFeature = 1234;
 
 double ops(long m) { return 2.0 * double(m) * double(N) * double(K); }
 
-void set_all_threads(int threads) {
-  octet::set_num_threads(threads);
-  Eigen::setNbThreads(threads);
-#if defined(_OPENMP)
-  omp_set_num_threads(threads);
-#endif
-}
+using octet_bench::set_all_threads;
 
 Eigen::MatrixXf normal(long rows, long cols, unsigned seed, float sigma) {
   std::mt19937 gen(seed);
@@ -219,19 +214,7 @@ std::string name(const char* library, long m, int threads) {
 }
 
 /// Prints the usual console output, and keeps the median GOPS of every case for the closing table.
-class TableReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const Run& run : runs) {
-      const bool single = run.repetitions <= 1 && run.run_type == Run::RT_Iteration;
-      if (run.error_occurred || !(run.aggregate_name == "median" || single)) continue;
-      const auto it = run.counters.find("GOPS");
-      if (it != run.counters.end()) medians[run.run_name.function_name] = it->second.value;
-    }
-    benchmark::ConsoleReporter::ReportRuns(runs);
-  }
-  std::map<std::string, double> medians;
-};
+using octet_bench::TableReporter;
 
 void print_table(const TableReporter& rep, const std::vector<long>& ms, const std::vector<int>& thread_counts) {
   std::printf("\nLLMInt8Linear, k = n = %ld, one outlier feature; kernels: %s. Median GOPS (2mnk/s / 1e9)\n", K,
