@@ -6,20 +6,23 @@
 //
 // The kernel family is chosen at run time (octet::active_isa()); OCTET_ISA caps it. Threads: all cores by
 // default, octet::set_num_threads(n) or OMP_NUM_THREADS to change; results are identical for any count.
+//
+// This file is the thin Eigen face: it turns the operands into views once and hands them to the generic
+// driver (gemm/driver.hpp) through the one dispatch (gemm/dispatch.hpp).
 #pragma once
 
 #include <cstdint>
-#include <limits>
-#include <stdexcept>
-#include <string>
-#include <type_traits>
+#include <utility>
 
 #include <Eigen/Core>
 
-#include "core/dispatch.hpp"
-#include "core/driver.hpp"
+#include "core/checks.hpp"
 #include "core/isa.hpp"
 #include "core/threads.hpp"
+#include "core/eigen_views.hpp"
+#include "gemm/dispatch.hpp"
+#include "gemm/driver.hpp"
+#include "gemm/pack.hpp"
 #include "kernels/reference.hpp"
 
 namespace octet {
@@ -28,50 +31,6 @@ namespace octet {
 using MatrixXi32 = Eigen::Matrix<std::int32_t, Eigen::Dynamic, Eigen::Dynamic>;
 /// A column-major int8 matrix.
 using MatrixXi8 = Eigen::Matrix<std::int8_t, Eigen::Dynamic, Eigen::Dynamic>;
-
-namespace detail {
-
-inline std::string shape(Index r, Index c) { return "(" + std::to_string(r) + " x " + std::to_string(c) + ")"; }
-
-/// The largest depth for which an int32 sum of int8 products cannot overflow: k * 128 * 128 <= 2^31 - 1.
-constexpr Index max_depth = std::numeric_limits<std::int32_t>::max() / (128 * 128);
-
-inline void check_depth(Index k, const char* who) {
-  if (k > max_depth)
-    throw std::overflow_error(std::string(who) + ": depth k = " + std::to_string(k) +
-                              " could overflow int32 accumulation (k * 128 * 128 > 2^31 - 1; at most " +
-                              std::to_string(max_depth) + ")");
-}
-
-/// A strided view of int8 data: element (i, j) at data[i*rs + j*cs].
-struct Int8View {
-  const std::int8_t* data;
-  Index rows, cols, rs, cs;
-};
-
-/// Calls f(Int8View) on any int8 Eigen expression: directly when it has direct access, else on a copy.
-template <class Derived, class F>
-decltype(auto) with_int8_view(const Eigen::MatrixBase<Derived>& x, F&& f) {
-  static_assert(std::is_same<typename Derived::Scalar, std::int8_t>::value,
-                "octet: the int8 GEMM takes matrices of std::int8_t (quantize float data first)");
-  using Plain = typename Derived::PlainObject;
-  if constexpr ((Derived::Flags & Eigen::DirectAccessBit) != 0) {
-    const Derived& d = x.derived();
-    const Index inner = d.innerStride(), outer = d.outerStride();
-    const bool row_major = Derived::IsRowMajor;
-    Int8View v{d.data(), d.rows(), d.cols(), row_major ? outer : inner, row_major ? inner : outer};
-    if (d.rows() == 1) v.rs = 0;  // a vector's unused stride may be arbitrary
-    if (d.cols() == 1) v.cs = 0;
-    return f(v);
-  } else {
-    const Plain copy = x;
-    Int8View v{copy.data(), copy.rows(), copy.cols(), Plain::IsRowMajor ? copy.outerStride() : 1,
-               Plain::IsRowMajor ? 1 : copy.outerStride()};
-    return f(v);
-  }
-}
-
-}  // namespace detail
 
 /// B (k x n, int8) packed once for the int8 GEMM: for weights that multiply many activations.
 /// The layout belongs to one kernel family (by default the active one); memory is about k x n bytes
@@ -85,13 +44,16 @@ class PackedB {
   template <class Derived>
   explicit PackedB(const Eigen::MatrixBase<Derived>& b, Isa isa = active_isa_id()) {
     detail::check_depth(b.rows(), "octet::PackedB");
-    detail::with_int8_view(b, [&](const detail::Int8View& v) {
-      detail::with_kernel(isa, [&](auto kernel) {
-        using K = decltype(kernel);
-        detail::pack_b<K>(v.data, v.rs, v.cs, v.rows, v.cols, data_);
-        data_.isa = isa;
-      });
-    });
+    detail::with_int8_view(b, [&](const detail::Int8View& v) { *this = PackedB(v, isa); });
+  }
+
+  /// Takes over packed data (octet's own use).
+  explicit PackedB(detail::PackedBData&& d) : data_(std::move(d)) {}
+
+  /// Packs a view (octet's own use: the Eigen boundary is above).
+  PackedB(const detail::Int8View& b, Isa isa) {
+    detail::with_path(isa, [&](auto path) { detail::pack_b<typename decltype(path)::Kernel>(b, data_); });
+    data_.isa = isa;
   }
 
   Eigen::Index rows() const { return data_.k; }  ///< k
@@ -108,17 +70,35 @@ class PackedB {
 
 namespace detail {
 
-/// Runs A * packed B through the driver, handing finished int32 tiles to `epilogue` (see gemm_driver).
+/// Runs A * packed B through the driver on the path B was packed for, handing each finished int32 tile to
+/// epilogue(path, i0, j0, rows, cols, tile, ldt) (see gemm_driver).
+template <class Epilogue>
+void gemm_view(const Int8View& a, const PackedBData& b, Epilogue&& epilogue) {
+  with_path(b.isa, [&](auto path) {
+    using P = decltype(path);
+    gemm_driver<typename P::Kernel>(
+        a, b, [&](Index i0, Index j0, Index rows, Index cols, const std::int32_t* tile, Index ldt) {
+          epilogue(path, i0, j0, rows, cols, tile, ldt);
+        },
+        num_threads());
+  });
+}
+
+/// A * packed B for an Eigen A, with a path-independent epilogue(i0, j0, rows, cols, tile, ldt).
 template <class DA, class Epilogue>
 void gemm_i8_tiles(const Eigen::MatrixBase<DA>& a, const PackedB& b, Epilogue&& epilogue, const char* who) {
-  if (a.cols() != b.rows())
-    throw std::invalid_argument(std::string(who) + ": shape mismatch, A is " + shape(a.rows(), a.cols()) +
-                                " and B is " + shape(b.rows(), b.cols()));
+  check_inner(who, "A", a.rows(), a.cols(), "B", b.rows(), b.cols());
   with_int8_view(a, [&](const Int8View& v) {
-    with_kernel(b.isa(), [&](auto kernel) {
-      using K = decltype(kernel);
-      gemm_driver<K>(v.rows, v.data, v.rs, v.cs, b.data(), epilogue, num_threads());
+    gemm_view(v, b.data(), [&](auto, Index i0, Index j0, Index rows, Index cols, const std::int32_t* tile, Index ldt) {
+      epilogue(i0, j0, rows, cols, tile, ldt);
     });
+  });
+}
+
+/// out[j*ldo + i] = tile[i*ldt + j] for i < rows, j < cols (the active path's tile store).
+inline void store_transposed(const std::int32_t* tile, Index ldt, Index rows, Index cols, std::int32_t* out, Index ldo) {
+  with_path(active_isa_id(), [&](auto path) {
+    decltype(path)::Float::store_tile(tile, ldt, rows, cols, MutView<std::int32_t>{out, rows, cols, 1, ldo});
   });
 }
 
@@ -127,16 +107,15 @@ void gemm_i8_tiles(const Eigen::MatrixBase<DA>& a, const PackedB& b, Epilogue&& 
 /// C = A * B for a B packed once. Shape mismatch: std::invalid_argument naming both shapes.
 template <class DA>
 MatrixXi32 gemm_i8(const Eigen::MatrixBase<DA>& a, const PackedB& b) {
+  detail::check_inner("octet::gemm_i8", "A", a.rows(), a.cols(), "B", b.rows(), b.cols());
   MatrixXi32 c(a.rows(), b.cols());
-  std::int32_t* out = c.data();
-  const Eigen::Index ldc = c.rows();
-  detail::gemm_i8_tiles(
-      a, b,
-      [out, ldc](detail::Index i0, detail::Index j0, detail::Index rows, detail::Index cols, const std::int32_t* tile,
-                 detail::Index ldt) {
-        detail::store_transposed(tile, ldt, rows, cols, out + j0 * ldc + i0, ldc);
-      },
-      "octet::gemm_i8");
+  const detail::MutView<std::int32_t> out{c.data(), c.rows(), c.cols(), 1, c.rows()};
+  detail::with_int8_view(a, [&](const detail::Int8View& v) {
+    detail::gemm_view(v, b.data(), [&](auto path, detail::Index i0, detail::Index j0, detail::Index rows,
+                                       detail::Index cols, const std::int32_t* tile, detail::Index ldt) {
+      decltype(path)::Float::store_tile(tile, ldt, rows, cols, {&out(i0, j0), rows, cols, out.rs, out.cs});
+    });
+  });
   return c;
 }
 
@@ -144,10 +123,7 @@ MatrixXi32 gemm_i8(const Eigen::MatrixBase<DA>& a, const PackedB& b) {
 /// naming both shapes; k > 131071 (where int32 could overflow): std::overflow_error.
 template <class DA, class DB>
 MatrixXi32 gemm_i8(const Eigen::MatrixBase<DA>& a, const Eigen::MatrixBase<DB>& b) {
-  if (a.cols() != b.rows())
-    throw std::invalid_argument("octet::gemm_i8: shape mismatch, A is " + detail::shape(a.rows(), a.cols()) +
-                                " and B is " + detail::shape(b.rows(), b.cols()));
-  detail::check_depth(b.rows(), "octet::gemm_i8");
+  detail::check_inner("octet::gemm_i8", "A", a.rows(), a.cols(), "B", b.rows(), b.cols());
   return gemm_i8(a, PackedB(b));
 }
 

@@ -5,9 +5,10 @@
 #define OCTET_VERSION_MINOR 1
 #define OCTET_VERSION_PATCH 0
 
-// Architecture families. OCTET_NO_SIMD (CMake option OCTET_DISABLE_SIMD) keeps only the scalar path.
+// Architecture families. OCTET_NO_SIMD (CMake option OCTET_DISABLE_SIMD) keeps only the scalar path: no
+// intrinsic of any kind is compiled then.
 #if !defined(OCTET_NO_SIMD) && (defined(__GNUC__) || defined(__clang__))
-#  if defined(__x86_64__) || defined(__i386__)
+#  if defined(__x86_64__)
 #    define OCTET_ARCH_X86 1
 #  elif defined(__aarch64__)
 #    define OCTET_ARCH_ARM64 1
@@ -20,4 +21,18 @@
 #else
 #  define OCTET_RESTRICT
 #  define OCTET_ALWAYS_INLINE inline
+#endif
+
+// A target region: every function defined between OCTET_TARGET_BEGIN("avx2") and OCTET_TARGET_END() is
+// compiled for that instruction set, templates included (Highway's technique). This is how a body written once
+// over a small Ops struct (kernels/x86/micro.hpp, kernels/float_passes.hpp) becomes one function per ISA: each
+// kernel file opens its own region and namespace and includes the body there. No -m flag is needed, and code
+// outside the regions stays baseline, so it runs on any CPU of the architecture.
+#define OCTET_PRAGMA(x) _Pragma(#x)
+#if defined(__clang__)
+#  define OCTET_TARGET_BEGIN(t) OCTET_PRAGMA(clang attribute push(__attribute__((target(t))), apply_to = function))
+#  define OCTET_TARGET_END() OCTET_PRAGMA(clang attribute pop)
+#elif defined(__GNUC__)
+#  define OCTET_TARGET_BEGIN(t) OCTET_PRAGMA(GCC push_options) OCTET_PRAGMA(GCC target(t))
+#  define OCTET_TARGET_END() OCTET_PRAGMA(GCC pop_options)
 #endif

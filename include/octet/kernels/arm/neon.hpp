@@ -13,10 +13,10 @@
 // smull + smull2 + 2 x sadalp into that pair's own int32x4 accumulator (16 k products folded into 4 lanes).
 // 16 accumulators + 8 operands + 2 products = 26 of the 32 vector registers; a larger block would spill.
 // At the end, three pairwise adds (`addp`) per row fold the four lanes of four accumulators into one int32x4
-// row of C. (With the dotprod extension, kernels/neondot.hpp does the folding in the instruction itself.)
+// row of C. (With the dotprod extension, arm/neondot.hpp does the folding in the instruction itself.)
 #pragma once
 
-#include "../core/config.hpp"
+#include "../../core/config.hpp"
 
 // Empty on other architectures (and with OCTET_NO_SIMD), so that every header still compiles on its own.
 #if defined(OCTET_ARCH_ARM64)
@@ -25,6 +25,8 @@
 
 #include <cstddef>
 #include <cstdint>
+
+#include "../contract.hpp"
 
 namespace octet {
 namespace detail {
@@ -50,17 +52,12 @@ OCTET_ALWAYS_INLINE void schedule_fence() { __asm__ volatile(""); }
 
 }  // namespace neon_common
 
-struct Neon {
+struct Neon : Int8Operands {  // s8 x s8 as they are: no +128 shift, no correction
   static constexpr const char* name = "neon";
-  using AElem = std::int8_t;
-  using BElem = std::int8_t;
   static constexpr int MR = 4, NR = 4, KG = 16;
-  static constexpr bool shift_a = false;  // s8 x s8 natively: no +128 shift, no correction
   // An A block of MC x KC = 64 KiB streams from L2 while one B panel (KC x NR = 4 KiB) stays in L1.
   static constexpr std::ptrdiff_t MC = 64, KC = 1024, NC = 256;
 
-  static AElem pack_a(std::int8_t v) { return v; }
-  static BElem pack_b(std::int8_t v) { return v; }
 
   /// C[0:mr, 0:nr] (+)= A panel * B panel over `kgroups` groups of 16. The panels are zero padded to whole
   /// MR x NR blocks, so the full block is always computed and only the valid part of C is written.

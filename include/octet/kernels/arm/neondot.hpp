@@ -12,12 +12,12 @@
 //
 // Compiling without -march. The kernel carries a target attribute (GCC: "arch=armv8.2-a+dotprod", which
 // arm_neon.h itself uses around the dot-product intrinsics, so a plain "+dotprod" on armv8-a is refused as
-// a mismatch; Clang: "dotprod"), and core/dispatch.hpp calls it only when cpu_supports(Isa::neondot), i.e.
+// a mismatch; Clang: "dotprod"), and gemm/dispatch.hpp calls it only when cpu_supports(Isa::neondot), i.e.
 // getauxval(AT_HWCAP) has HWCAP_ASIMDDP. Clang before 16 declares vdotq_* only under __ARM_FEATURE_DOTPROD
 // (that is, with -march=...+dotprod), so without that macro Clang gets the same instruction as inline asm.
 #pragma once
 
-#include "../core/config.hpp"
+#include "../../core/config.hpp"
 
 // Empty on other architectures (and with OCTET_NO_SIMD), so that every header still compiles on its own.
 #if defined(OCTET_ARCH_ARM64)
@@ -26,6 +26,8 @@
 
 #include <cstddef>
 #include <cstdint>
+
+#include "../contract.hpp"
 
 #include "neon.hpp"
 
@@ -63,18 +65,13 @@ OCTET_TARGET_DOTPROD OCTET_ALWAYS_INLINE void row_step(int32x4_t* acc, int8x16_t
 
 }  // namespace neondot_detail
 
-struct NeonDot {
+struct NeonDot : Int8Operands {  // s8 x s8 as they are: no +128 shift, no correction
   static constexpr const char* name = "neondot";
-  using AElem = std::int8_t;
-  using BElem = std::int8_t;
   static constexpr int MR = 8, NR = 12, KG = 4;
-  static constexpr bool shift_a = false;  // s8 x s8 natively: no +128 shift, no correction
   // An A block of MC x KC = 64 KiB streams from L2 while one B panel (KC x NR = 12 KiB) stays in L1;
   // NC = 20 panels keeps the int32 C tile (MC x NC x 4 = 60 KiB) about as large as the other kernels'.
   static constexpr std::ptrdiff_t MC = 64, KC = 1024, NC = 240;
 
-  static AElem pack_a(std::int8_t v) { return v; }
-  static BElem pack_b(std::int8_t v) { return v; }
 
   /// C[0:mr, 0:nr] (+)= A panel * B panel over `kgroups` groups of 4. The panels are zero padded to whole
   /// MR x NR blocks, so the full block is always computed and only the valid part of C is written.

@@ -1,0 +1,72 @@
+// octet — the Eigen boundary: an Eigen expression becomes a view (core/views.hpp) once, here.
+#pragma once
+
+#include <cstdint>
+#include <type_traits>
+
+#include <Eigen/Core>
+
+#include "views.hpp"
+
+namespace octet {
+namespace detail {
+
+/// The view of an Eigen expression with direct access (a matrix, a block, a Map, a transpose of one of them).
+/// A dimension of size 1 gets stride 0, so that an arbitrary unused stride is never multiplied.
+template <class Derived>
+auto view_of(const Eigen::DenseBase<Derived>& x) {
+  static_assert((Derived::Flags & Eigen::DirectAccessBit) != 0, "octet: view_of needs direct access");
+  using T = std::remove_const_t<typename Derived::Scalar>;
+  const Derived& d = x.derived();
+  const Index inner = d.innerStride(), outer = d.outerStride();
+  const bool row_major = Derived::IsRowMajor;
+  ConstView<T> v{d.data(), d.rows(), d.cols(), row_major ? outer : inner, row_major ? inner : outer};
+  if (v.rows <= 1) v.rs = 0;
+  if (v.cols <= 1) v.cs = 0;
+  return v;
+}
+
+/// The writable view of a plain matrix, block or Map.
+template <class Derived>
+auto mut_view_of(Eigen::DenseBase<Derived>& x) {
+  static_assert((Derived::Flags & Eigen::DirectAccessBit) != 0 && (Derived::Flags & Eigen::LvalueBit) != 0,
+                "octet: the destination must be writable with direct access");
+  using T = typename Derived::Scalar;
+  Derived& d = x.derived();
+  const Index inner = d.innerStride(), outer = d.outerStride();
+  const bool row_major = Derived::IsRowMajor;
+  return MutView<T>{d.data(), d.rows(), d.cols(), row_major ? outer : inner, row_major ? inner : outer};
+}
+
+/// Calls f(Int8View) on any int8 Eigen expression: in place when it has direct access, else on a copy (the
+/// only case in which octet copies an operand the caller passed).
+template <class Derived, class F>
+decltype(auto) with_int8_view(const Eigen::MatrixBase<Derived>& x, F&& f) {
+  static_assert(std::is_same<typename Derived::Scalar, std::int8_t>::value,
+                "octet: the int8 GEMM takes matrices of std::int8_t (quantize float data first)");
+  if constexpr ((Derived::Flags & Eigen::DirectAccessBit) != 0) {
+    return f(view_of(x));
+  } else {
+    const typename Derived::PlainObject copy = x;
+    return f(view_of(copy));
+  }
+}
+
+/// Calls f(FloatView) on any real Eigen expression: in place for float data with a unit stride in one
+/// direction, else on a float copy.
+template <class Derived, class F>
+decltype(auto) with_float_view(const Eigen::MatrixBase<Derived>& x, F&& f) {
+  static_assert(!Eigen::NumTraits<typename Derived::Scalar>::IsComplex, "octet: real matrices only");
+  if constexpr (std::is_same<typename Derived::Scalar, float>::value && (Derived::Flags & Eigen::DirectAccessBit) != 0) {
+    const FloatView v = view_of(x);
+    if (v.rows_contiguous() || v.cols_contiguous()) return f(v);
+    const Eigen::MatrixXf copy = x;
+    return f(view_of(copy));
+  } else {
+    const Eigen::MatrixXf copy = x.template cast<float>();
+    return f(view_of(copy));
+  }
+}
+
+}  // namespace detail
+}  // namespace octet

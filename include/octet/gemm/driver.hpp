@@ -1,0 +1,131 @@
+// octet — the generic int8 GEMM driver: packing, cache blocking and threads around any kernel.
+//
+// C(m x n, int32) = A(m x k, int8) * B(k x n, int8), where B was packed once (gemm/pack.hpp) and A is packed
+// per call. The driver is written once, on views (no Eigen, no intrinsics); an ISA contributes only a small
+// traits struct with a register-blocked micro-kernel (kernels/contract.hpp).
+//
+// Blocking. C is cut into tiles of at most MC rows x NC columns. A tile is computed by one thread,
+// completely, into a row-major int32 buffer that stays in cache:
+//   - Many rows (the tile has more than a few MR panels): for each depth block of KC, for each NR-wide panel
+//     of B, for each MR-high panel of A, one micro-kernel call updates an MR x NR block of the buffer. The
+//     KC x NR panel of B stays in L1 while the A panels stream past it from L2 (Goto's order).
+//   - Few rows (m small, down to m = 1, the matrix-vector product of decoding one token): one micro-kernel
+//     call covers the whole depth, so an MR x NR block lives in registers from the first k to the last and the
+//     packed B, which is contiguous per panel and panel after panel, is streamed from memory exactly once.
+// When the whole depth is done, the driver applies the +128 correction (if the kernel shifts A) and hands the
+// finished tile to an epilogue in strips of a few rows (which the strip's rows keep in L1 while the epilogue
+// reads it column by column, as a column-major writer does). The epilogue writes it wherever the caller wants
+// it (int32 to an Eigen matrix, or dequantized floats).
+//
+// Since every tile sums over k in the same order whoever computes it (and int32 sums are exact anyway),
+// results are bit-identical for any number of threads.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+
+#include "../core/buffer.hpp"
+#include "../core/config.hpp"
+#include "../core/scratch.hpp"
+#include "../core/threads.hpp"
+#include "../core/views.hpp"
+#include "pack.hpp"
+
+namespace octet {
+namespace detail {
+
+/// A tile with at most this many MR panels is computed with whole-depth micro-kernel calls (see above).
+constexpr Index few_row_panels = 6;
+/// Rows per epilogue call (a multiple of every MR in octet).
+constexpr Index epilogue_strip_rows = 48;
+
+/// Runs C = A * B with kernel K. `epilogue(i0, j0, rows, cols, tile, ldt)` receives each block of C
+/// (row-major int32, element (r, c) at tile[r*ldt + c]) exactly once, possibly from several threads at once;
+/// the blocks partition C.
+template <class K, class Epilogue>
+void gemm_driver(const Int8View& a, const PackedBData& b, Epilogue&& epilogue, int threads) {
+  using AE = typename K::AElem;
+  using BE = typename K::BElem;
+  static_assert(K::MC % K::MR == 0 && K::NC % K::NR == 0 && K::KC % K::KG == 0, "blocking must fit the kernel");
+  static_assert(!K::shift_a || K::NR % 8 == 0, "the correction is applied in blocks of 8 columns");
+  const Index m = a.rows, n = b.n, kgroups = b.kgroups;
+  if (m == 0 || n == 0) return;
+  threads = std::max(threads, 1);
+
+  // 1. Pack A once: MR-row panels over the whole depth.
+  const Index a_panels = ceil_div(m, K::MR);
+  const Index a_panel_elems = kgroups * K::MR * K::KG;
+  AlignedBuffer& a_buffer = thread_scratch().pack_a;
+  a_buffer.resize(static_cast<std::size_t>(std::max<Index>(a_panels * a_panel_elems, 1)) * sizeof(AE));
+  AE* a_packed = a_buffer.as<AE>();
+  // Column-major A is split over k (each task reads whole columns front to back), row-major A over rows.
+  const bool by_columns = a_by_columns(a);
+  // Column-major: a task takes 128 columns (whatever m) and walks its panels one after the other, so that the
+  // writes of each panel are sequential and the 128 cache lines being read (one per column) stay in L1.
+  // Row-major: about 64 rows a task.
+  const Index chunk = by_columns ? std::max<Index>(1, 128 / K::KG) : std::max<Index>(1, 64 / K::MR);
+  const Index span = by_columns ? std::max<Index>(kgroups, 1) : a_panels;
+  const int pack_threads = (m * a.cols >= (Index(1) << 18)) ? threads : 1;
+  parallel_for(static_cast<long>(ceil_div(span, chunk)), pack_threads, [&](long task) {
+    const Index lo = task * chunk, hi = std::min(span, lo + chunk);
+    if (by_columns)
+      pack_a_part<K>(a, a_panel_elems, 0, a_panels, lo, hi, a_packed);
+    else
+      pack_a_part<K>(a, a_panel_elems, lo, hi, 0, std::max<Index>(kgroups, 1), a_packed);
+  });
+
+  // 2. Tiles of mc x nc, each computed whole by one thread.
+  const Index mc = std::min<Index>(K::MC, a_panels * K::MR);
+  const Index m_tiles = ceil_div(m, mc);
+  Index nc = std::min<Index>(K::NC, round_up(n, K::NR));
+  if (threads > 1)  // enough tiles to keep every thread busy to the end
+    while (nc > K::NR && m_tiles * ceil_div(n, nc) < 4 * threads) nc = round_up(nc / 2, K::NR);
+  const Index n_tiles = ceil_div(n, nc);
+  const bool few_rows = mc <= few_row_panels * K::MR;
+  const Index kc_groups = few_rows ? std::max<Index>(kgroups, 1) : K::KC / K::KG;
+  const BE* b_packed = b.data.as<BE>();
+  const std::int32_t* correction = b.correction.empty() ? nullptr : b.correction.data();
+
+  parallel_for(static_cast<long>(m_tiles * n_tiles), threads, [&](long task) {
+    const Index ti = task % m_tiles, tj = task / m_tiles;  // neighbouring tasks share a B block
+    const Index i0 = ti * mc, rows = std::min<Index>(mc, m - i0);
+    const Index j0 = tj * nc, cols = std::min<Index>(nc, n - j0);
+    // Padded by one cache line so that rows of the tile do not share L1 sets when nc is a power of two.
+    const Index ldt = round_up(cols, K::NR) + 16;
+    AlignedBuffer& c_buffer = thread_scratch().tile;
+    c_buffer.resize(static_cast<std::size_t>(round_up(rows, K::MR) * ldt) * sizeof(std::int32_t));
+    std::int32_t* OCTET_RESTRICT tile = c_buffer.as<std::int32_t>();
+
+    for (Index g0 = 0; g0 < std::max<Index>(kgroups, 1); g0 += kc_groups) {
+      const Index gs = std::min(kc_groups, kgroups - g0);
+      const bool accumulate = g0 > 0;
+      for (Index jj = 0; jj < cols; jj += K::NR) {
+        const int nr = static_cast<int>(std::min<Index>(K::NR, cols - jj));
+        const BE* bp = b_packed + ((j0 + jj) / K::NR) * b.panel_elems + g0 * K::NR * K::KG;
+        for (Index ii = 0; ii < rows; ii += K::MR) {
+          const int mr = static_cast<int>(std::min<Index>(K::MR, rows - ii));
+          const AE* ap = a_packed + ((i0 + ii) / K::MR) * a_panel_elems + g0 * K::MR * K::KG;
+          K::micro(mr, nr, gs, ap, bp, tile + ii * ldt + jj, ldt, accumulate);
+        }
+      }
+    }
+    for (Index s0 = 0; s0 < rows; s0 += epilogue_strip_rows) {
+      const Index srows = std::min<Index>(epilogue_strip_rows, rows - s0);
+      std::int32_t* strip = tile + s0 * ldt;
+      if (correction) {
+        const std::int32_t* OCTET_RESTRICT corr = correction + j0;
+        const Index width = round_up(cols, K::NR);  // the correction is padded to whole panels
+        for (Index r = 0; r < srows; ++r)
+          for (Index c = 0; c < width; c += 8)  // width is a multiple of NR: blocks of 8 vectorize
+            for (Index t = 0; t < 8; ++t)  // wraps like vpdpbusd did: (a+128)*b sums can pass 2^31 for k > 65793
+              strip[r * ldt + c + t] = static_cast<std::int32_t>(static_cast<std::uint32_t>(strip[r * ldt + c + t]) -
+                                                                 static_cast<std::uint32_t>(corr[c + t]));
+      }
+      epilogue(i0 + s0, j0, srows, cols, static_cast<const std::int32_t*>(strip), ldt);
+    }
+  });
+}
+
+}  // namespace detail
+}  // namespace octet

@@ -1,0 +1,141 @@
+// octet — the packed layouts of the int8 GEMM, and the one place that knows them.
+//
+// What is packing? The micro-kernel (kernels/contract.hpp) reads A and B in exactly the order it multiplies
+// them, one aligned vector after the other. B (the weights) is packed once into NR-column panels of
+// [kgroup][NR][KG] elements: for each group of KG consecutive k, the KG values of each of the NR columns side by
+// side (64 bytes = one zmm of 16 columns x 4 k on AVX-512 VNNI). A is packed per call into MR-row panels of
+// [kgroup][MR][KG]. Both are zero padded to whole panels and k-groups, so the kernel never tests an edge: the
+// padding of A holds pack_a(0), whose products meet B's zero padding (in k) or land in rows never stored.
+// Packing also converts values (kernel's pack_a / pack_b: the +128 shift, widening to int16) and, for kernels
+// that shift A, computes 128 * (column sums of B), which the driver subtracts.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <vector>
+
+#include "../core/buffer.hpp"
+#include "../core/isa.hpp"
+#include "../core/views.hpp"
+
+namespace octet {
+namespace detail {
+
+/// B (k x n int8) packed for one kernel: NR-column panels of [kgroup][NR][KG] elements, zero padded.
+struct PackedBData {
+  Isa isa = Isa::scalar;
+  Index k = 0, n = 0;
+  Index kgroups = 0;           // ceil(k / KG)
+  Index panel_elems = 0;       // kgroups * NR * KG: elements per NR-column panel
+  AlignedBuffer data;
+  // 128 * sum_p B(p, j) when the kernel shifts A, else empty; zero padded to whole NR panels
+  std::vector<std::int32_t> correction;
+};
+
+/// Where element (p, j) of B sits in the packed data of kernel K (in elements).
+template <class K>
+Index packed_b_offset(const PackedBData& d, Index p, Index j) {
+  return (j / K::NR) * d.panel_elems + (p / K::KG) * K::NR * K::KG + (j % K::NR) * K::KG + p % K::KG;
+}
+
+/// Packs b (k x n) for kernel K.
+template <class K>
+void pack_b(const Int8View& b, PackedBData& out) {
+  using BE = typename K::BElem;
+  const Index k = b.rows, n = b.cols;
+  out.k = k;
+  out.n = n;
+  out.kgroups = ceil_div(k, K::KG);
+  out.panel_elems = out.kgroups * K::NR * K::KG;
+  const Index panels = ceil_div(n, K::NR);
+  out.data = AlignedBuffer(static_cast<std::size_t>(std::max<Index>(panels * out.panel_elems, 1)) * sizeof(BE));
+  out.data.zero();
+  BE* dst = out.data.as<BE>();
+  for (Index jp = 0; jp < panels; ++jp) {
+    BE* panel = dst + jp * out.panel_elems;
+    const Index j0 = jp * K::NR, nr = std::min<Index>(K::NR, n - j0);
+    for (Index p = 0; p < k; ++p) {
+      BE* row = panel + (p / K::KG) * K::NR * K::KG + p % K::KG;
+      for (Index j = 0; j < nr; ++j) row[j * K::KG] = K::pack_b(b(p, j0 + j));
+    }
+  }
+  out.correction.clear();
+  if (K::shift_a) {
+    out.correction.assign(static_cast<std::size_t>(panels * K::NR), 0);
+    for (Index j = 0; j < n; ++j) {
+      std::int32_t s = 0;
+      for (Index p = 0; p < k; ++p) s += b(p, j);
+      out.correction[static_cast<std::size_t>(j)] = 128 * s;
+    }
+  }
+}
+
+/// Reads rows `rows[0..r)` of B back out of the packed data of kernel K: out is r x n, row-major.
+template <class K, class Out>
+void unpack_b_rows(const PackedBData& d, const Index* rows, Index r, Out* out) {
+  const auto* data = d.data.as<typename K::BElem>();
+  for (Index q = 0; q < r; ++q)
+    for (Index j = 0; j < d.n; ++j) out[q * d.n + j] = static_cast<Out>(K::unpack_b(data[packed_b_offset<K>(d, rows[q], j)]));
+}
+
+/// Whether A is best read a column at a time (rows adjacent, as in column-major A).
+inline bool a_by_columns(const Int8View& a) {
+  return a.rs == 1 || (a.cs != 1 && std::abs(a.rs) <= std::abs(a.cs));
+}
+
+/// Packs A into MR-row panels of [kgroup][MR][KG] (panel_elems elements apart), zero padded. Only k-groups
+/// [g_begin, g_end) of panels [p_begin, p_end) are written, so that threads can share the work; their padding
+/// is written too.
+template <class K>
+void pack_a_part(const Int8View& a, Index panel_elems, Index p_begin, Index p_end, Index g_begin, Index g_end,
+                 typename K::AElem* OCTET_RESTRICT out) {
+  using AE = typename K::AElem;
+  constexpr Index MR = K::MR, KG = K::KG;
+  const Index m = a.rows, k = a.cols;
+  const Index i_begin = p_begin * MR, i_end = std::min(m, p_end * MR);
+  const Index k_begin = g_begin * KG, k_end = std::min(k, g_end * KG);
+  const AE zero = K::pack_a(0);
+  if (i_end < p_end * MR)  // the last panel has padding rows: clear it over this part's depth
+    for (Index e = g_begin * MR * KG; e < g_end * MR * KG; ++e) out[(p_end - 1) * panel_elems + e] = zero;
+  if (k_end < g_end * KG)  // the last k-group has padding: clear it in every panel of this part
+    for (Index q = p_begin; q < p_end; ++q)
+      for (Index e = (g_end - 1) * MR * KG; e < g_end * MR * KG; ++e) out[q * panel_elems + e] = zero;
+  if (a_by_columns(a)) {
+    // A few columns at a time (the caller keeps [k_begin, k_end) small enough for the columns to stay in
+    // L1), one panel after the other: each panel is written front to back.
+    for (Index q = p_begin; q < p_end; ++q) {
+      const Index i = q * MR, mr = std::min(MR, i_end - i);
+      AE* dst = out + q * panel_elems + (k_begin / KG) * MR * KG;
+      const std::int8_t* src = a.data + i * a.rs;
+      if constexpr (K::has_pack_a_rows8) {
+        if (a.rs == 1 && i + 8 <= m) {  // the kernel's fast path; its 8-byte reads stay inside A
+          K::pack_a_rows8(src, a.cs, k_begin, k_end, dst);
+          continue;
+        }
+      }
+      auto put = [&](Index p, Index r) { dst[(p - k_begin) / KG * MR * KG + r * KG + p % KG] = K::pack_a(src[p * a.cs + r * a.rs]); };
+      if (mr == MR) {  // a constant trip count the compiler unrolls
+        for (Index p = k_begin; p < k_end; ++p)
+          for (Index r = 0; r < MR; ++r) put(p, r);
+      } else {
+        for (Index p = k_begin; p < k_end; ++p)
+          for (Index r = 0; r < mr; ++r) put(p, r);
+      }
+    }
+  } else {
+    // Depth adjacent in memory (row-major A): one row at a time.
+    for (Index i = i_begin; i < i_end; ++i) {
+      const std::int8_t* src = a.data + i * a.rs;
+      AE* dst = out + (i / MR) * panel_elems + (k_begin / KG) * MR * KG + (i % MR) * KG;
+      Index p = k_begin;
+      for (; p + KG <= k_end; p += KG, dst += MR * KG)
+        for (Index t = 0; t < KG; ++t) dst[t] = K::pack_a(src[(p + t) * a.cs]);
+      for (Index t = 0; p + t < k_end; ++t) dst[t] = K::pack_a(src[(p + t) * a.cs]);
+    }
+  }
+}
+
+}  // namespace detail
+}  // namespace octet

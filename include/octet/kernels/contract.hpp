@@ -1,0 +1,81 @@
+// octet — what a kernel family provides: the contract between the generic code and the ISA-specific code.
+//
+// A path (one value of octet::Isa) is a pair of small structs, put together in gemm/dispatch.hpp:
+//
+// 1. The GEMM kernel (kernels/scalar.hpp, x86/avx2.hpp, x86/avxvnni.hpp, x86/avx512vnni.hpp, arm/neon.hpp,
+//    arm/neondot.hpp). The generic driver (gemm/driver.hpp) is templated on it:
+//      name            the path's name, as in isa_name()
+//      AElem, BElem    element types of packed A and packed B
+//      MR x NR         the register block of C that one micro-kernel call computes
+//      KG              k is packed in groups of KG consecutive values (4 for a 4-way dot product)
+//      shift_a         packed A holds a + 128 as uint8 (for u8 x s8 instructions); the driver then subtracts
+//                      128 * (column sums of B), computed when B is packed
+//      MC, KC, NC      cache blocking: rows of A, depth and columns of B per block
+//      pack_a, pack_b  the value conversion applied while packing; unpack_b is pack_b's inverse (reading codes
+//                      back out of a packed B)
+//      micro(mr, nr, kgroups, a, b, c, ldc, accumulate)
+//                      C[0:mr, 0:nr] (+)= A panel x B panel over `kgroups` groups of KG; C is a row-major
+//                      int32 tile with leading dimension ldc; nothing outside C[0:mr, 0:nr] is read or written
+//      pack_a_rows8(src, cs, k_begin, k_end, dst)   (optional, when has_pack_a_rows8 is true)
+//                      packs one whole MR-row panel of column-major A (rows adjacent) over [k_begin, k_end),
+//                      reading 8 bytes from each column at src
+//    Packed layouts (zero padded): an A panel of MR rows is [kgroup][MR][KG]; a B panel of NR columns is
+//    [kgroup][NR][KG] (gemm/pack.hpp owns them).
+//
+// 2. The float ops of the LLM.int8() passes (kernels/float_scalar.hpp, and kernels/float_passes.hpp compiled
+//    for AVX2 in x86/float_avx2.hpp and for NEON in arm/float_neon.hpp). llm/passes.hpp is written over them:
+//      scan_columns(v, c0, c1, colmax) -> bool       colmax[c] = max_i |v(i, c)|; false on NaN/Inf
+//      quantize_row(row, mask, n, out, step)          AbsMax codes of one contiguous row, masked columns 0
+//      quantize_block(v, g0, mb, mask, codes, ld, step)  the same for rows [g0, g0 + mb) of a column-major v
+//      epilogue_tile(e, i0, j0, rows, cols, tile, ldt)    dequantize a finished int32 tile (DequantEpilogue)
+//      store_tile(tile, ldt, rows, cols, out)             copy an int32 tile into an int32 matrix
+//    Every implementation performs the same float32 operations in the same order (no FMA contraction, round
+//    half to even), so all paths give bit-identical results; float_scalar.hpp is the reference.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "../core/views.hpp"
+
+namespace octet {
+namespace detail {
+
+/// Which columns the row quantizers skip (outlier columns): `skip[c]` != 0, and the same as float bit masks,
+/// `keep[c]` all ones for a kept column and 0 for a skipped one (for SIMD code). Both null: keep every column.
+struct ColumnMask {
+  const unsigned char* skip = nullptr;
+  const float* keep = nullptr;
+  bool skipped(Index c) const { return skip && skip[c]; }
+};
+
+/// What the LLM.int8() epilogue computes for every element of a finished int32 tile C:
+///   y(i, j) = (C(i, j) * sx(i)) * sw(j) + sum_q xo(i, q) * wo(q, j) + bias(j)
+/// each operation rounded to float32 in that order (the outlier sum in ascending q, starting from 0).
+struct DequantEpilogue {
+  MutView<float> y;        // m x n destination, any strides
+  const float* sx;         // m row steps of X
+  const float* sw;         // n column steps of W
+  const float* xo;         // m x r row-major: the outlier columns of X
+  const float* wo;         // r x n row-major: the weights they multiply
+  Index r, n;
+  const float* bias;       // n entries or null
+};
+
+namespace kernels {
+
+/// The value conversions of a kernel that multiplies int8 by int8 as they are (scalar, NEON, NEON dotprod):
+/// no shift, no widening, no fast packing path.
+struct Int8Operands {
+  using AElem = std::int8_t;
+  using BElem = std::int8_t;
+  static constexpr bool shift_a = false;
+  static constexpr bool has_pack_a_rows8 = false;
+  static AElem pack_a(std::int8_t v) { return v; }
+  static BElem pack_b(std::int8_t v) { return v; }
+  static std::int8_t unpack_b(BElem v) { return v; }
+};
+
+}  // namespace kernels
+}  // namespace detail
+}  // namespace octet

@@ -1,0 +1,112 @@
+// octet — the float ops of the LLM.int8() passes in plain C++: the reference that the SIMD versions
+// (kernels/float_passes.hpp) reproduce bit for bit, and the path of Isa::scalar.
+//
+// The arithmetic: absolute maxima are exact; a code is round_half_even(s * x) with s = 127 / absmax
+// (AbsMax::quantize_one, including its exact power-of-two rescaling of extreme rows); the epilogue is
+// y = (C * sx) * sw + sum_q xo * wo + bias, every product rounded on its own (no_fma: no FMA contraction even
+// when the caller compiles with -mfma or -march=native).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+
+#include "../core/schemes.hpp"
+#include "../core/views.hpp"
+#include "contract.hpp"
+
+namespace octet {
+namespace detail {
+namespace kernels {
+
+struct FloatScalar {
+  static constexpr float float_max = std::numeric_limits<float>::max();
+
+  /// colmax[c] = max over rows of |v(i, c)| for c in [c0, c1); false when a value is not finite.
+  static bool scan_columns(const FloatView& v, Index c0, Index c1, float* colmax) {
+    bool ok = true;
+    if (v.rows_contiguous()) {
+      for (Index c = c0; c < c1; ++c) colmax[c] = 0.0f;
+      for (Index i = 0; i < v.rows; ++i) {
+        const float* row = v.data + i * v.rs;
+        for (Index c = c0; c < c1; ++c) {
+          const float a = std::abs(row[c]);
+          ok &= a <= float_max;
+          colmax[c] = std::max(colmax[c], a);
+        }
+      }
+    } else {
+      for (Index c = c0; c < c1; ++c) {
+        const float* col = v.data + c * v.cs;
+        float m = 0.0f;
+        for (Index i = 0; i < v.rows; ++i) {
+          const float a = std::abs(col[i]);
+          ok &= a <= float_max;
+          m = std::max(m, a);
+        }
+        colmax[c] = m;
+      }
+    }
+    return ok;
+  }
+
+  /// One contiguous row: AbsMax over the kept columns, then the codes (skipped columns: 0).
+  static void quantize_row(const float* row, ColumnMask mask, Index n, std::int8_t* out, float* step) {
+    float m = 0.0f;
+    for (Index c = 0; c < n; ++c)
+      if (!mask.skipped(c)) m = std::max(m, std::abs(row[c]));
+    const AbsMax::params p = AbsMax::make_params(m, m);
+    *step = p.step;
+    for (Index c = 0; c < n; ++c) out[c] = mask.skipped(c) ? std::int8_t(0) : AbsMax::quantize_one(p, row[c]);
+  }
+
+  /// Rows [g0, g0 + mb) of a column-contiguous v; codes column-major with leading dimension ld.
+  static void quantize_block(const FloatView& v, Index g0, Index mb, ColumnMask mask, std::int8_t* codes, Index ld,
+                             float* step) {
+    for (Index t = 0; t < mb; ++t) {
+      float m = 0.0f;
+      for (Index c = 0; c < v.cols; ++c)
+        if (!mask.skipped(c)) m = std::max(m, std::abs(v(g0 + t, c)));
+      const AbsMax::params p = AbsMax::make_params(m, m);
+      step[g0 + t] = p.step;
+      for (Index c = 0; c < v.cols; ++c)
+        codes[c * ld + g0 + t] = mask.skipped(c) ? std::int8_t(0) : AbsMax::quantize_one(p, v(g0 + t, c));
+    }
+  }
+
+  /// One element of the epilogue (see DequantEpilogue).
+  static float epilogue_one(const DequantEpilogue& e, Index i, Index j, std::int32_t c) {
+    float v = no_fma(no_fma(static_cast<float>(c) * e.sx[i]) * e.sw[j]);
+    if (e.r > 0) {
+      float o = 0.0f;
+      for (Index q = 0; q < e.r; ++q) o = no_fma(e.xo[i * e.r + q] * e.wo[q * e.n + j]) + o;
+      v = v + o;
+    }
+    if (e.bias) v = v + e.bias[j];
+    return v;
+  }
+
+  /// y(i0 + i, j0 + j) = epilogue of tile[i*ldt + j] for i < rows, j < cols.
+  static void epilogue_tile(const DequantEpilogue& e, Index i0, Index j0, Index rows, Index cols,
+                            const std::int32_t* tile, Index ldt) {
+    for (Index i = 0; i < rows; ++i)
+      for (Index j = 0; j < cols; ++j) e.y(i0 + i, j0 + j) = epilogue_one(e, i0 + i, j0 + j, tile[i * ldt + j]);
+  }
+
+  /// out(i, j) = tile[i*ldt + j] for i < rows, j < cols.
+  static void store_tile(const std::int32_t* tile, Index ldt, Index rows, Index cols, MutView<std::int32_t> out) {
+    if (out.cs == 1) {
+      for (Index i = 0; i < rows; ++i)
+        std::memcpy(out.data + i * out.rs, tile + i * ldt, static_cast<std::size_t>(cols) * sizeof(std::int32_t));
+      return;
+    }
+    for (Index j = 0; j < cols; ++j)
+      for (Index i = 0; i < rows; ++i) out(i, j) = tile[i * ldt + j];
+  }
+};
+
+}  // namespace kernels
+}  // namespace detail
+}  // namespace octet

@@ -1,0 +1,165 @@
+// octet — the passes of LLM.int8() over views, written once over a path's float ops (gemm/dispatch.hpp).
+//
+// Per call: (1) scan X for NaN/Inf and for the outlier columns (some |x| > threshold); (2) quantize every row
+// of X by AbsMax over its non-outlier columns (outlier columns become code 0), in one fused pass per block of
+// rows; (3) run the int8 GEMM of the codes with the packed weights, whose epilogue dequantizes each finished
+// int32 tile and adds the float outlier product and the bias while the tile is still in cache. No m x n
+// intermediate other than the result is ever written. The weights are quantized per column by the same row
+// pass run on W's transpose, then packed.
+//
+// Each pass is a template on the path P, so that it calls P::Float's code (scalar, AVX2 or NEON) directly;
+// the float ops perform the same operations in the same order on every path, so results are bit-identical
+// across paths and thread counts.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "../core/checks.hpp"
+#include "../core/scratch.hpp"
+#include "../core/threads.hpp"
+#include "../core/views.hpp"
+#include "../gemm/dispatch.hpp"
+#include "../gemm/driver.hpp"
+#include "../gemm/pack.hpp"
+
+namespace octet {
+namespace detail {
+namespace llm {
+
+/// Pass 1: checks that v is finite (else std::domain_error naming the position in `name`) and, when
+/// `threshold` is given, returns the columns holding some |v(i, j)| > threshold, ascending.
+template <class P>
+std::vector<Index> scan(const FloatView& v, const float* threshold, const char* who, const char* name) {
+  std::vector<float> colmax(static_cast<std::size_t>(v.cols));
+  const Index chunk = 512;
+  const long tasks = static_cast<long>(ceil_div(v.cols, chunk));
+  std::vector<unsigned char> ok(static_cast<std::size_t>(std::max<long>(tasks, 1)), 1);
+  // A light, memory-bound pass: threads only pay off (and each parallel region is a synchronisation point)
+  // for about a million values or more.
+  const int threads = v.rows * v.cols >= (Index(1) << 20) ? num_threads() : 1;
+  parallel_for(tasks, threads, [&](long t) {
+    const Index c0 = t * chunk, c1 = std::min(v.cols, c0 + chunk);
+    ok[static_cast<std::size_t>(t)] = P::Float::scan_columns(v, c0, c1, colmax.data()) ? 1 : 0;
+  });
+  for (unsigned char g : ok)
+    if (!g) throw_non_finite(v, who, name);
+  std::vector<Index> out;
+  if (threshold)
+    for (Index c = 0; c < v.cols; ++c)
+      if (colmax[static_cast<std::size_t>(c)] > *threshold) out.push_back(c);
+  return out;
+}
+
+/// Pass 2: AbsMax-quantizes every row of v over the columns whose `skip` flag is 0 (skip may be null), writing
+/// the codes of skipped columns as 0 and each row's step to step[i]. Codes are row-major (leading dimension
+/// v.cols) when rows are contiguous, else column-major (leading dimension v.rows); returns their view.
+template <class P>
+Int8View quantize_rows(const FloatView& v, const unsigned char* skip, std::int8_t* codes, float* step) {
+  const int threads = v.rows * v.cols >= (Index(1) << 18) ? num_threads() : 1;
+  std::vector<float> keep;
+  ColumnMask mask;
+  if (skip) {
+    keep.resize(static_cast<std::size_t>(v.cols));
+    for (Index c = 0; c < v.cols; ++c) {
+      const std::uint32_t bits = skip[c] ? 0u : 0xFFFFFFFFu;
+      std::memcpy(&keep[static_cast<std::size_t>(c)], &bits, sizeof bits);
+    }
+    mask = ColumnMask{skip, keep.data()};
+  }
+  if (v.rows_contiguous()) {
+    const Index per_task = std::max<Index>(1, (Index(1) << 15) / std::max<Index>(v.cols, 1));
+    parallel_for(static_cast<long>(ceil_div(v.rows, per_task)), threads, [&](long t) {
+      const Index g1 = std::min(v.rows, (t + 1) * per_task);
+      for (Index g = t * per_task; g < g1; ++g) P::Float::quantize_row(v.data + g * v.rs, mask, v.cols, codes + g * v.cols, step + g);
+    });
+    return Int8View{codes, v.rows, v.cols, v.cols, 1};
+  }
+  const Index mb = 32;
+  parallel_for(static_cast<long>(ceil_div(v.rows, mb)), threads, [&](long t) {
+    const Index g0 = t * mb, rows = std::min(mb, v.rows - g0);
+    P::Float::quantize_block(v, g0, rows, mask, codes, v.rows, step);
+  });
+  return Int8View{codes, v.rows, v.cols, 1, v.rows};
+}
+
+/// The per-call part shared by matmul_llm_int8 and LLMInt8Linear: quantizes X's rows over the non-outlier
+/// columns, gathers the outlier columns, and runs the GEMM with the fused epilogue into y (m x n).
+/// wsteps: n column steps of W; wo: r x n row-major outlier weights (r = outliers.size()); bias: n or null.
+template <class P>
+void forward(const FloatView& x, const std::vector<Index>& outliers, const PackedBData& pb, const float* wsteps,
+             const float* wo, const float* bias, const MutView<float>& y) {
+  const Index m = x.rows, k = x.cols, n = pb.n, r = static_cast<Index>(outliers.size());
+  if (m == 0 || n == 0) return;
+  std::vector<unsigned char> skip;
+  if (r > 0) {
+    skip.assign(static_cast<std::size_t>(k), 0);
+    for (Index c : outliers) skip[static_cast<std::size_t>(c)] = 1;
+  }
+  AlignedBuffer& code_buffer = thread_scratch().codes;
+  code_buffer.resize(static_cast<std::size_t>(std::max<Index>(m * k, 1)));
+  std::vector<float> sx(static_cast<std::size_t>(m));
+  const Int8View codes = quantize_rows<P>(x, r > 0 ? skip.data() : nullptr, code_buffer.as<std::int8_t>(), sx.data());
+  std::vector<float> xo(static_cast<std::size_t>(m * r));
+  for (Index i = 0; i < m; ++i)
+    for (Index q = 0; q < r; ++q) xo[static_cast<std::size_t>(i * r + q)] = x(i, outliers[static_cast<std::size_t>(q)]);
+  const DequantEpilogue e{y, sx.data(), wsteps, xo.data(), wo, r, n, bias};
+  gemm_driver<typename P::Kernel>(
+      codes, pb,
+      [&e](Index i0, Index j0, Index rows, Index cols, const std::int32_t* tile, Index ldt) {
+        P::Float::epilogue_tile(e, i0, j0, rows, cols, tile, ldt);
+      },
+      num_threads());
+}
+
+/// W (k x n) quantized per column (AbsMax over the rows whose skip flag is 0) and packed for path P: the codes
+/// are computed as the rows of W's transpose. step receives n column steps.
+template <class P>
+PackedBData quantize_weights(const FloatView& w, const unsigned char* skip_rows, float* step) {
+  std::vector<std::int8_t> codes(static_cast<std::size_t>(std::max<Index>(w.rows * w.cols, 1)));
+  const Int8View wt_codes = quantize_rows<P>(w.transposed(), skip_rows, codes.data(), step);
+  PackedBData packed;
+  pack_b<typename P::Kernel>(wt_codes.transposed(), packed);
+  packed.isa = P::isa;
+  return packed;
+}
+
+/// The outlier rows of W as the int8 path holds them, dequantized (code * column step, as
+/// Quantized::dequantize does): r x n row-major into out.
+template <class P>
+void dequantized_rows(const PackedBData& pb, const float* step, const std::vector<Index>& rows, float* out) {
+  const Index r = static_cast<Index>(rows.size()), n = pb.n;
+  unpack_b_rows<typename P::Kernel>(pb, rows.data(), r, out);
+  for (Index q = 0; q < r; ++q)
+    for (Index j = 0; j < n; ++j) out[q * n + j] = no_fma(out[q * n + j] * step[j]);
+}
+
+/// matmul_vectorwise (threshold null) and matmul_llm_int8 on views, into y (m x n).
+template <class P>
+void matmul_llm_int8(const FloatView& x, const FloatView& w, const float* threshold, const MutView<float>& y,
+                     const char* who) {
+  const std::vector<Index> outliers = scan<P>(x, threshold, who, "X");
+  scan<P>(w, nullptr, who, "W");
+  if (x.rows == 0) return;
+  const Index r = static_cast<Index>(outliers.size()), n = w.cols;
+  std::vector<unsigned char> skip;
+  std::vector<float> wo(static_cast<std::size_t>(r * n));
+  if (r > 0) {
+    skip.assign(static_cast<std::size_t>(w.rows), 0);
+    for (Index q = 0; q < r; ++q) {
+      const Index p = outliers[static_cast<std::size_t>(q)];
+      skip[static_cast<std::size_t>(p)] = 1;
+      for (Index j = 0; j < n; ++j) wo[static_cast<std::size_t>(q * n + j)] = w(p, j);
+    }
+  }
+  std::vector<float> wstep(static_cast<std::size_t>(n));
+  const PackedBData packed = quantize_weights<P>(w, r > 0 ? skip.data() : nullptr, wstep.data());
+  forward<P>(x, outliers, packed, wstep.data(), wo.data(), nullptr, y);
+}
+
+}  // namespace llm
+}  // namespace detail
+}  // namespace octet
