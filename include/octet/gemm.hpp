@@ -34,10 +34,18 @@ using MatrixXi8 = Eigen::Matrix<std::int8_t, Eigen::Dynamic, Eigen::Dynamic>;
 
 /// B (k x n, int8) packed once for the int8 GEMM: for weights that multiply many activations.
 /// The layout belongs to one kernel family (by default the active one); memory is about k x n bytes
-/// (k x n x 2 for the AVX2 path, whose kernel reads int16), plus 4 bytes per column.
+/// (k x n x 2 for the AVX2 path, whose kernel reads int16), plus 4 bytes per column. Copies are deep, as
+/// Eigen's matrices'; a moved-from PackedB is empty (0 x 0), as a default-constructed one.
 class PackedB {
  public:
   PackedB() = default;
+  PackedB(const PackedB&) = default;
+  PackedB& operator=(const PackedB&) = default;
+  PackedB(PackedB&& o) noexcept : data_(std::exchange(o.data_, detail::PackedBData{})) {}
+  PackedB& operator=(PackedB&& o) noexcept {
+    data_ = std::exchange(o.data_, detail::PackedBData{});
+    return *this;
+  }
 
   /// Packs `b` for kernel family `isa` (default: octet::active_isa_id()). Throws std::invalid_argument if
   /// this machine cannot run `isa`, std::overflow_error if k is too deep for exact int32 accumulation.

@@ -23,7 +23,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cmath>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -55,10 +57,10 @@ enum class OutlierWeights {
 struct LLMInt8Options {
   /// Weights used by the outlier path. Default: dequantized_int8 (bitsandbytes), the memory-lean choice.
   OutlierWeights outlier_weights = OutlierWeights::dequantized_int8;
-  /// Kernel family the weights are packed for (default: the active one; tests iterate supported_isas()). It
-  /// also selects the float ops of the passes: plain C++ for Isa::scalar, AVX2 for the other x86 families,
-  /// NEON for the aarch64 ones.
-  Isa isa = active_isa_id();
+  /// Kernel family the weights are packed for; empty (the default): the active one, octet::active_isa_id(),
+  /// asked when the layer is built (so that merely declaring options never reads OCTET_ISA). It also selects the
+  /// float ops of the passes: plain C++ for Isa::scalar, AVX2 for the other x86 families, NEON for aarch64.
+  std::optional<Isa> isa;
   /// Optional bias, added to every row of the result: empty (none) or n entries.
   Eigen::VectorXf bias;
 };
@@ -132,18 +134,36 @@ std::vector<Eigen::Index> outlier_columns(const Eigen::MatrixBase<D>& x, float t
 /// it is safe to call from several threads at once (per-call buffers are local or per thread).
 class LLMInt8Linear {
  public:
-  /// Prepares W (k x n, any real Eigen expression). Throws std::domain_error on NaN/Inf in W,
+  /// An empty layer (0 x 0), as a moved-from one is.
+  LLMInt8Linear() = default;
+  /// Copies are deep (the packed weights too), as Eigen's matrices'.
+  LLMInt8Linear(const LLMInt8Linear&) = default;
+  LLMInt8Linear& operator=(const LLMInt8Linear&) = default;
+  /// Moving leaves the source an empty (0 x 0) layer.
+  LLMInt8Linear(LLMInt8Linear&& o) noexcept { swap(o); }
+  LLMInt8Linear& operator=(LLMInt8Linear&& o) noexcept {
+    LLMInt8Linear empty;
+    swap(o);
+    o.swap(empty);
+    return *this;
+  }
+
+  /// Prepares W (k x n, any real Eigen expression). Throws std::domain_error on NaN/Inf in W or in the bias,
   /// std::invalid_argument on a NaN threshold or a bias that is neither empty nor n long,
   /// std::overflow_error when k > 131071.
   template <class D>
   explicit LLMInt8Linear(const Eigen::MatrixBase<D>& w, float threshold = 6.0f, LLMInt8Options options = LLMInt8Options())
-      : k_(w.rows()), n_(w.cols()), threshold_(threshold), outlier_weights_(options.outlier_weights), isa_(options.isa),
-        bias_(std::move(options.bias)) {
+      : k_(w.rows()), n_(w.cols()), threshold_(threshold), outlier_weights_(options.outlier_weights),
+        isa_(options.isa ? *options.isa : active_isa_id()), bias_(std::move(options.bias)) {
     const char* who = "octet::LLMInt8Linear";
     detail::check_threshold(threshold, who);
     if (bias_.size() != 0 && bias_.size() != n_)
       throw std::invalid_argument(std::string(who) + ": the bias has " + std::to_string(bias_.size()) +
                                   " entries, W has " + std::to_string(n_) + " columns");
+    for (Eigen::Index j = 0; j < bias_.size(); ++j)
+      if (!std::isfinite(bias_(j)))
+        throw std::domain_error(std::string(who) + ": non-finite value " + detail::float_name(bias_(j)) +
+                                " at entry " + std::to_string(j) + " of the bias");
     detail::check_depth(k_, who);
     detail::with_float_view(w, [&](const detail::FloatView& wv) {
       detail::with_path(isa_, [&](auto path) {
@@ -204,6 +224,18 @@ class LLMInt8Linear {
   }
 
  private:
+  void swap(LLMInt8Linear& o) noexcept {
+    std::swap(k_, o.k_);
+    std::swap(n_, o.n_);
+    std::swap(threshold_, o.threshold_);
+    std::swap(outlier_weights_, o.outlier_weights_);
+    std::swap(isa_, o.isa_);
+    bias_.swap(o.bias_);
+    std::swap(packed_, o.packed_);
+    step_.swap(o.step_);
+    weights_f32_.swap(o.weights_f32_);
+  }
+
   /// The weights the outlier rows of W contribute with: r x n row-major.
   template <class P>
   void outlier_weights(const std::vector<Eigen::Index>& rows, float* out) const {

@@ -14,6 +14,28 @@ class AlignedBuffer {
   static constexpr std::size_t alignment = 64;
   AlignedBuffer() = default;
   explicit AlignedBuffer(std::size_t bytes) { resize(bytes); }
+  /// A deep copy.
+  AlignedBuffer(const AlignedBuffer& o) {
+    resize(o.size_);
+    if (o.size_) std::memcpy(ptr_.get(), o.ptr_.get(), o.size_);
+  }
+  AlignedBuffer& operator=(const AlignedBuffer& o) {
+    if (this != &o) *this = AlignedBuffer(o);
+    return *this;
+  }
+  /// Moving leaves the source empty (size 0), never a size without memory.
+  AlignedBuffer(AlignedBuffer&& o) noexcept : ptr_(std::move(o.ptr_)), size_(o.size_) { o.size_ = 0; }
+  AlignedBuffer& operator=(AlignedBuffer&& o) noexcept {
+    ptr_ = std::move(o.ptr_);
+    size_ = o.size_;
+    o.size_ = 0;
+    return *this;
+  }
+  /// Frees the memory.
+  void release() noexcept {
+    ptr_.reset();
+    size_ = 0;
+  }
 
   /// Makes room for `bytes` bytes; the old contents are lost when it grows.
   void resize(std::size_t bytes) {

@@ -37,13 +37,16 @@ inline void check_threshold(float threshold, const char* who) {
   if (std::isnan(threshold)) throw std::invalid_argument(std::string(who) + ": the threshold is NaN");
 }
 
+/// "nan", "inf" or "-inf".
+inline const char* float_name(float x) { return std::isnan(x) ? "nan" : x > 0 ? "inf" : "-inf"; }
+
 /// Throws std::domain_error naming the first non-finite value of v (column by column) and its position.
 [[noreturn]] inline void throw_non_finite(const FloatView& v, const char* who, const char* name) {
   for (Index j = 0; j < v.cols; ++j)
     for (Index i = 0; i < v.rows; ++i) {
       const float x = v(i, j);
       if (!std::isfinite(x))
-        throw std::domain_error(std::string(who) + ": non-finite value " + (std::isnan(x) ? "nan" : x > 0 ? "inf" : "-inf") +
+        throw std::domain_error(std::string(who) + ": non-finite value " + float_name(x) +
                                 " at (row " + std::to_string(i) + ", column " + std::to_string(j) + ") of " + name);
     }
   throw std::domain_error(std::string(who) + ": non-finite value in " + name);  // not reached

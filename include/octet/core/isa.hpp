@@ -142,14 +142,26 @@ inline Isa best_isa(Isa cap) {
   return best;
 }
 
-/// Decided once: the best supported path, capped by OCTET_ISA when it is set.
+/// Decided once: the best supported path, capped by OCTET_ISA when it is set. An invalid OCTET_ISA is read once
+/// too: every call then throws the same std::invalid_argument (nothing else depends on it: a path named
+/// explicitly, as in PackedB(b, isa), still works).
 inline Isa selected_isa() {
-  static const Isa chosen = [] {
+  struct Choice {
+    Isa isa = Isa::scalar;
+    std::string error;
+  };
+  static const Choice chosen = [] {
+    Choice c;
     const char* env = std::getenv("OCTET_ISA");
-    const std::vector<Isa> family = isa_family();
-    return best_isa(env && *env ? parse_isa(env) : family.back());
+    try {
+      c.isa = best_isa(env && *env ? parse_isa(env) : isa_family().back());
+    } catch (const std::invalid_argument& e) {
+      c.error = e.what();
+    }
+    return c;
   }();
-  return chosen;
+  if (!chosen.error.empty()) throw std::invalid_argument(chosen.error);
+  return chosen.isa;
 }
 
 }  // namespace detail

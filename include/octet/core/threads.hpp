@@ -1,12 +1,14 @@
 // octet — the thread count and a static parallel loop.
 //
 // OpenMP is used when the including translation unit is compiled with it (the CMake target links it when
-// available); otherwise std::thread. Work is always split into the same independent tasks, whatever the
+// available); otherwise a persistent pool of std::threads. Work is always split into the same independent tasks, whatever the
 // number of threads, so results are bit-identical for any thread count.
 #pragma once
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <cstdlib>
 #include <exception>
 #include <system_error>
@@ -50,6 +52,83 @@ inline int num_threads() {
 
 namespace detail {
 
+#if !defined(_OPENMP)
+/// The threads of parallel_for without OpenMP: started on first use, then kept (blocked on a condition variable
+/// between jobs) for the life of the process, so that a parallel region costs a wake-up, not a thread start.
+/// One job at a time: a caller that finds the pool busy runs its tasks itself.
+class ThreadPool {
+ public:
+  static ThreadPool& instance() {
+    static ThreadPool* pool = new ThreadPool;  // never destroyed: its detached threads may outlive statics
+    return *pool;
+  }
+
+  /// Runs body(t) for t in [0, tasks) on this thread and up to threads - 1 workers; false (nothing run) when
+  /// the pool is busy. body must not throw.
+  template <class Body>
+  bool try_run(long tasks, int threads, Body& body) {
+    std::unique_lock<std::mutex> owner(busy_, std::try_to_lock);
+    if (!owner) return false;
+    const int helpers = grow(threads - 1);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      fn_ = [](void* ctx, long t) { (*static_cast<Body*>(ctx))(t); };
+      ctx_ = &body;
+      tasks_ = tasks;
+      next_.store(0);
+      wanted_ = helpers;
+      active_ = helpers;
+      ++generation_;
+    }
+    work_.notify_all();
+    drain();
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_.wait(lock, [this] { return active_ == 0; });
+    return true;
+  }
+
+ private:
+  /// Starts workers until there are `want` (or the system refuses more); returns how many there are.
+  int grow(int want) {
+    while (started_ < want) {
+      try {
+        std::thread(&ThreadPool::loop, this, started_).detach();
+      } catch (const std::system_error&) {
+        break;  // no more threads to be had: the ones there share the work
+      }
+      ++started_;
+    }
+    return std::min(started_, std::max(want, 0));
+  }
+  void drain() {
+    for (long t = next_++; t < tasks_; t = next_++) fn_(ctx_, t);
+  }
+  void loop(int index) {
+    unsigned long seen = 0;
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      work_.wait(lock, [&] { return generation_ != seen; });
+      seen = generation_;
+      if (index >= wanted_) continue;
+      lock.unlock();
+      drain();
+      lock.lock();
+      if (--active_ == 0) done_.notify_one();
+    }
+  }
+
+  std::mutex busy_;   // held by the caller for a whole job
+  std::mutex mutex_;  // guards the job description below
+  std::condition_variable work_, done_;
+  void (*fn_)(void*, long) = nullptr;
+  void* ctx_ = nullptr;
+  long tasks_ = 0;
+  std::atomic<long> next_{0};
+  int wanted_ = 0, active_ = 0, started_ = 0;
+  unsigned long generation_ = 0;
+};
+#endif
+
 /// Runs body(task) for task in [0, tasks) on up to `threads` threads; each task runs on exactly one thread.
 /// If a task throws (e.g. std::bad_alloc), the remaining tasks are skipped and the first exception is
 /// rethrown on the calling thread once every thread has stopped.
@@ -75,19 +154,8 @@ void parallel_for(long tasks, int threads, Body&& body) {
 #  pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
   for (long t = 0; t < tasks; ++t) run(t);
 #else
-  std::atomic<long> next{0};
-  auto worker = [&] {
-    for (long t = next++; t < tasks; t = next++) run(t);
-  };
-  std::vector<std::thread> pool;
-  pool.reserve(static_cast<std::size_t>(threads - 1));
-  try {
-    for (int i = 1; i < threads; ++i) pool.emplace_back(worker);
-  } catch (const std::system_error&) {
-    // no more threads to be had: the ones already started and this one share the work
-  }
-  worker();
-  for (auto& th : pool) th.join();
+  if (!ThreadPool::instance().try_run(tasks, threads, run))  // the pool is busy (another caller, or nested)
+    for (long t = 0; t < tasks; ++t) run(t);
 #endif
   if (error) std::rethrow_exception(error);
 }

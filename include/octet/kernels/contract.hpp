@@ -51,7 +51,8 @@ struct ColumnMask {
 
 /// What the LLM.int8() epilogue computes for every element of a finished int32 tile C:
 ///   y(i, j) = (C(i, j) * sx(i)) * sw(j) + sum_q xo(i, q) * wo(q, j) + bias(j)
-/// each operation rounded to float32 in that order (the outlier sum in ascending q, starting from 0).
+/// each operation rounded to float32 in that order (the outlier sum in ascending q, starting from 0); where
+/// C(i, j) * sx(i) overflows, (C(i, j) * sw(j)) * sx(i) instead (FloatScalar::dequant).
 struct DequantEpilogue {
   MutView<float> y;        // m x n destination, any strides
   const float* sx;         // m row steps of X

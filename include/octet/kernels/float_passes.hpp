@@ -142,7 +142,14 @@ struct FloatPasses {
 
   /// Eight consecutive outputs of row i, columns j..j+7 (t: the tile at (i, j)).
   static F epilogue8(const DequantEpilogue& e, Index i, Index j, const std::int32_t* t) {
-    F v = V::no_fma(V::mul(V::mul(V::cvt_i32(t), V::set1(e.sx[i])), V::load(e.sw + j)));
+    const F c = V::cvt_i32(t), cx = V::mul(c, V::set1(e.sx[i]));
+    F v = V::no_fma(V::mul(cx, V::load(e.sw + j)));
+    if (!V::all(V::le_and(V::all_true(), V::abs(cx), V::set1(S::float_max)))) {  // rare: C * sx overflowed
+      float cs[8], vs[8];
+      V::store(cs, c);
+      for (int q = 0; q < 8; ++q) vs[q] = S::dequant(cs[q], e.sx[i], e.sw[j + q]);
+      v = V::load(vs);
+    }
     if (e.r > 0) {
       F o = V::set1(0.0f);
       for (Index q = 0; q < e.r; ++q) o = V::add(V::no_fma(V::mul(V::set1(e.xo[i * e.r + q]), V::load(e.wo + q * e.n + j))), o);

@@ -3,7 +3,7 @@
 //
 // The arithmetic: absolute maxima are exact; a code is round_half_even(s * x) with s = 127 / absmax
 // (AbsMax::quantize_one, including its exact power-of-two rescaling of extreme rows); the epilogue is
-// y = (C * sx) * sw + sum_q xo * wo + bias, every product rounded on its own (no_fma: no FMA contraction even
+// y = (C * sx) * sw + sum_q xo * wo + bias ((C * sw) * sx where C * sx overflows), every product rounded on its own (no_fma: no FMA contraction even
 // when the caller compiles with -mfma or -march=native).
 #pragma once
 
@@ -76,9 +76,17 @@ struct FloatScalar {
     }
   }
 
+  /// The int8 part of one output, (C * sx) * sw, or (C * sw) * sx where C * sx overflows: the product of the
+  /// steps is applied in an order in which no intermediate overflows when the result is a finite float (|C| >= 1
+  /// only grows what it multiplies, so only a step itself can underflow: subnormal data).
+  static float dequant(float c, float sx, float sw) {
+    const float v = no_fma(c * sx);
+    return std::abs(v) <= float_max ? no_fma(v * sw) : no_fma(no_fma(c * sw) * sx);
+  }
+
   /// One element of the epilogue (see DequantEpilogue).
   static float epilogue_one(const DequantEpilogue& e, Index i, Index j, std::int32_t c) {
-    float v = no_fma(no_fma(static_cast<float>(c) * e.sx[i]) * e.sw[j]);
+    float v = dequant(static_cast<float>(c), e.sx[i], e.sw[j]);
     if (e.r > 0) {
       float o = 0.0f;
       for (Index q = 0; q < e.r; ++q) o = no_fma(e.xo[i * e.r + q] * e.wo[q * e.n + j]) + o;
