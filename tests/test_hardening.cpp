@@ -2,6 +2,7 @@
 // objects, a non-finite bias, an invalid OCTET_ISA, scratch memory that could not be freed, and threads
 // started anew for every parallel region.
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <mutex>
@@ -132,11 +133,13 @@ TEST_CASE("hardening: parallel regions reuse their threads", "[hardening]") {
   const std::thread::id caller = std::this_thread::get_id();
   for (int call = 0; call < 20; ++call) {
     std::set<std::thread::id> counted;
-    octet::detail::parallel_for(64, 2, [&](long) {
-      std::lock_guard<std::mutex> lock(m);
-      if (std::this_thread::get_id() == caller || !counted.insert(std::this_thread::get_id()).second) return;
-      max_seen = std::max(max_seen, ++regions_seen);
-      std::this_thread::sleep_for(std::chrono::microseconds(200));  // let the other thread take tasks too
+    octet::detail::parallel_for(32, 2, [&](long) {
+      {
+        std::lock_guard<std::mutex> lock(m);
+        if (std::this_thread::get_id() != caller && counted.insert(std::this_thread::get_id()).second)
+          max_seen = std::max(max_seen, ++regions_seen);
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(100));  // long enough for the other thread to join
     });
   }
   CHECK(max_seen > 1);
