@@ -25,7 +25,9 @@
 #include <cstddef>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <optional>
+#include <type_traits>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -53,8 +55,23 @@ enum class OutlierWeights {
   float32,
 };
 
+/// Which rules LLMInt8Linear follows (docs/llm_int8.md lists them side by side with bitsandbytes').
+enum class Semantics {
+  /// The LLM.int8() paper: outlier columns hold some |x| > threshold; a row's scale is taken over its
+  /// non-outlier columns; threshold 0 sends every column holding a non-zero value to float (slow: keep it
+  /// for experiments).
+  paper,
+  /// bitsandbytes' Linear8bitLt: outlier columns hold some |x| >= threshold; a threshold of 0 turns the
+  /// decomposition off (pure vector-wise, Linear8bitLt's default); a row's scale is taken over all its values
+  /// with the outlier elements (|x| >= threshold) counted as 0, so the other values of an outlier column still
+  /// count; outlier columns are code 0 in the int8 operand, as in the paper.
+  bitsandbytes,
+};
+
 /// Options of LLMInt8Linear (all optional).
 struct LLMInt8Options {
+  /// The rules for outliers and row scales. Default: the paper's (octet 0.1's behaviour).
+  Semantics semantics = Semantics::paper;
   /// Weights used by the outlier path. Default: dequantized_int8 (bitsandbytes), the memory-lean choice.
   OutlierWeights outlier_weights = OutlierWeights::dequantized_int8;
   /// Kernel family the weights are packed for; empty (the default): the active one, octet::active_isa_id(),
@@ -152,19 +169,9 @@ class LLMInt8Linear {
   /// std::invalid_argument on a NaN threshold or a bias that is neither empty nor n long,
   /// std::overflow_error when k > 131071.
   template <class D>
-  explicit LLMInt8Linear(const Eigen::MatrixBase<D>& w, float threshold = 6.0f, LLMInt8Options options = LLMInt8Options())
-      : k_(w.rows()), n_(w.cols()), threshold_(threshold), outlier_weights_(options.outlier_weights),
-        isa_(options.isa ? *options.isa : active_isa_id()), bias_(std::move(options.bias)) {
+  explicit LLMInt8Linear(const Eigen::MatrixBase<D>& w, float threshold = 6.0f, LLMInt8Options options = LLMInt8Options()) {
     const char* who = "octet::LLMInt8Linear";
-    detail::check_threshold(threshold, who);
-    if (bias_.size() != 0 && bias_.size() != n_)
-      throw std::invalid_argument(std::string(who) + ": the bias has " + std::to_string(bias_.size()) +
-                                  " entries, W has " + std::to_string(n_) + " columns");
-    for (Eigen::Index j = 0; j < bias_.size(); ++j)
-      if (!std::isfinite(bias_(j)))
-        throw std::domain_error(std::string(who) + ": non-finite value " + detail::float_name(bias_(j)) +
-                                " at entry " + std::to_string(j) + " of the bias");
-    detail::check_depth(k_, who);
+    init(w.rows(), w.cols(), threshold, std::move(options), who);
     detail::with_float_view(w, [&](const detail::FloatView& wv) {
       detail::with_path(isa_, [&](auto path) {
         using P = decltype(path);
@@ -180,8 +187,9 @@ class LLMInt8Linear {
     });
   }
 
-  /// Y = X W (+ bias) for X (m x k, any real Eigen expression). Throws std::invalid_argument on a shape
-  /// mismatch (naming both shapes), std::domain_error on NaN/Inf in X. m = 0 gives a 0 x n result.
+  /// Y = X W (+ bias) for X (m x k, any real Eigen expression; float, Eigen::bfloat16 and Eigen::half are read
+  /// in place). Throws std::invalid_argument on a shape mismatch (naming both shapes), std::domain_error on
+  /// NaN/Inf in X. m = 0 gives a 0 x n result.
   template <class D>
   Eigen::MatrixXf operator()(const Eigen::MatrixBase<D>& x) const {
     return (*this)(x, nullptr);
@@ -190,27 +198,97 @@ class LLMInt8Linear {
   /// As above, and reports what the call did in *stats (when not null).
   template <class D>
   Eigen::MatrixXf operator()(const Eigen::MatrixBase<D>& x, LLMInt8Stats* stats) const {
+    Eigen::MatrixXf y;
+    forward(x, y, stats);
+    return y;
+  }
+
+  /// Writes layer(X) into y: a float, Eigen::bfloat16 or Eigen::half Eigen expression with direct access (a
+  /// matrix of either storage order, a Map, a block; temporaries such as m.block(...) too). A resizable matrix
+  /// is resized to m x n; anything else must be m x n (else std::invalid_argument). 16-bit results are the float
+  /// results rounded to nearest even. Other errors as operator().
+  template <class DX, class DY>
+  void forward(const Eigen::MatrixBase<DX>& x, const Eigen::MatrixBase<DY>& y_out, LLMInt8Stats* stats = nullptr) const {
+    using TY = typename DY::Scalar;
+    static_assert(std::is_same<TY, float>::value || detail::is_float16<TY>::value,
+                  "octet::LLMInt8Linear::forward: y holds float, Eigen::bfloat16 or Eigen::half");
     const char* who = "octet::LLMInt8Linear";
     detail::check_inner(who, "X", x.rows(), x.cols(), "W", k_, n_);
-    Eigen::MatrixXf y(x.rows(), n_);
-    detail::with_float_view(x, [&](const detail::FloatView& xv) {
+    // Eigen's pattern for output parameters: a const reference, so that temporaries (blocks) bind to it.
+    DY& y = const_cast<DY&>(y_out.derived());
+    if constexpr (std::is_base_of<Eigen::PlainObjectBase<DY>, DY>::value) {
+      if (y.rows() != x.rows() || y.cols() != n_) y.resize(x.rows(), n_);
+    }
+    if (y.rows() != x.rows() || y.cols() != n_)
+      throw std::invalid_argument(std::string(who) + ": the destination is " + detail::shape(y.rows(), y.cols()) +
+                                  ", the result is " + detail::shape(x.rows(), n_));
+    const detail::MutView<TY> yv = detail::mut_view_of(y);
+    detail::with_activation_view(x, [&](const auto& xv) {
+      using TX = typename std::decay_t<decltype(xv)>::value_type;
       detail::with_path(isa_, [&](auto path) {
         using P = decltype(path);
-        std::vector<Eigen::Index> outliers = detail::llm::scan<P>(xv, &threshold_, who, "X");
+        const bool bnb = semantics_ == Semantics::bitsandbytes;
+        std::vector<Eigen::Index> outliers;
+        if (bnb && threshold_ == 0.0f)  // bitsandbytes: no decomposition; the scan still rejects NaN/Inf
+          detail::llm::scan<P, TX>(xv, nullptr, who, "X");
+        else
+          outliers = detail::llm::scan<P, TX>(xv, &threshold_, who, "X", bnb);
         std::vector<float> wo(static_cast<std::size_t>(static_cast<Eigen::Index>(outliers.size()) * n_));
         if (!outliers.empty()) outlier_weights<P>(outliers, wo.data());
-        detail::llm::forward<P>(xv, outliers, packed_.data(), step_.data(), wo.data(), bias_.size() ? bias_.data() : nullptr,
-                                detail::mut_view_of(y));
+        detail::llm::forward<P, TX, TY>(xv, outliers, packed_.data(), step_.data(), wo.data(),
+                                        bias_.size() ? bias_.data() : nullptr, yv,
+                                        bnb && !outliers.empty() ? threshold_ : std::numeric_limits<float>::infinity());
         if (stats) stats->outlier_columns = std::move(outliers);
       });
     });
-    return y;
+  }
+
+  /// A layer from weights quantized elsewhere: `codes` (k x n int8, any Eigen expression; bitsandbytes' CB is
+  /// n x k: pass CB.transpose()) and `column_steps` (n floats, step = absmax / 127: bitsandbytes' SCB / 127).
+  /// The codes are packed as they are. Throws std::invalid_argument when column_steps is not n long or
+  /// options.outlier_weights is float32 (there are no float weights), std::domain_error on a negative or
+  /// non-finite step, and as the constructor for the rest.
+  template <class DC, class DS>
+  static LLMInt8Linear from_quantized(const Eigen::MatrixBase<DC>& codes, const Eigen::MatrixBase<DS>& column_steps,
+                                     float threshold = 6.0f, LLMInt8Options options = LLMInt8Options()) {
+    const char* who = "octet::LLMInt8Linear::from_quantized";
+    if (column_steps.size() != codes.cols())
+      throw std::invalid_argument(std::string(who) + ": " + std::to_string(column_steps.size()) + " column steps for " +
+                                  std::to_string(codes.cols()) + " columns of codes");
+    if (options.outlier_weights == OutlierWeights::float32)
+      throw std::invalid_argument(std::string(who) + ": OutlierWeights::float32 needs float weights; use dequantized_int8");
+    const Eigen::VectorXf steps = column_steps.template cast<float>().reshaped();
+    for (Eigen::Index j = 0; j < steps.size(); ++j)
+      if (!(steps(j) >= 0.0f) || !std::isfinite(steps(j)))
+        throw std::domain_error(std::string(who) + ": column step " + std::to_string(j) + " is " +
+                                detail::to_text(steps(j)) + " (steps are finite and >= 0)");
+    LLMInt8Linear layer;
+    layer.init(codes.rows(), codes.cols(), threshold, std::move(options), who);
+    layer.step_ = steps;
+    layer.packed_ = PackedB(codes, layer.isa_);
+    return layer;
+  }
+
+  /// The k x n int8 codes of W, read back out of the packed layout (from_quantized(weight_codes(),
+  /// weight_step(), threshold(), options) rebuilds a layer with bit-identical results).
+  MatrixXi8 weight_codes() const {
+    MatrixXi8 out(k_, n_);
+    if (k_ == 0 || n_ == 0) return out;
+    std::vector<Eigen::Index> rows(static_cast<std::size_t>(k_));
+    for (Eigen::Index p = 0; p < k_; ++p) rows[static_cast<std::size_t>(p)] = p;
+    Eigen::Matrix<std::int8_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rm(k_, n_);
+    detail::with_path(isa_, [&](auto path) {
+      detail::unpack_b_rows<typename decltype(path)::Kernel>(packed_.data(), rows.data(), k_, rm.data());
+    });
+    out = rm;
+    return out;
   }
 
   Eigen::Index in_features() const { return k_; }    ///< k, the rows of W
   Eigen::Index out_features() const { return n_; }   ///< n, the columns of W
   float threshold() const { return threshold_; }     ///< the outlier threshold
   OutlierWeights outlier_weights() const { return outlier_weights_; }
+  Semantics semantics() const { return semantics_; }
   Isa isa() const { return isa_; }                    ///< the kernel family the weights are packed for
   const Eigen::VectorXf& weight_step() const { return step_; }  ///< per column of W: max|W(:, j)| / 127
   const Eigen::VectorXf& bias() const { return bias_; }         ///< empty when there is none
@@ -224,11 +302,32 @@ class LLMInt8Linear {
   }
 
  private:
+  /// The shape, options and their checks, shared by the constructor and from_quantized.
+  void init(Eigen::Index k, Eigen::Index n, float threshold, LLMInt8Options options, const char* who) {
+    detail::check_threshold(threshold, who);
+    detail::check_depth(k, who);
+    if (options.bias.size() != 0 && options.bias.size() != n)
+      throw std::invalid_argument(std::string(who) + ": the bias has " + std::to_string(options.bias.size()) +
+                                  " entries, W has " + std::to_string(n) + " columns");
+    for (Eigen::Index j = 0; j < options.bias.size(); ++j)
+      if (!std::isfinite(options.bias(j)))
+        throw std::domain_error(std::string(who) + ": non-finite value " + detail::float_name(options.bias(j)) +
+                                " at entry " + std::to_string(j) + " of the bias");
+    k_ = k;
+    n_ = n;
+    threshold_ = threshold;
+    outlier_weights_ = options.outlier_weights;
+    semantics_ = options.semantics;
+    isa_ = options.isa ? *options.isa : active_isa_id();
+    bias_ = std::move(options.bias);
+  }
+
   void swap(LLMInt8Linear& o) noexcept {
     std::swap(k_, o.k_);
     std::swap(n_, o.n_);
     std::swap(threshold_, o.threshold_);
     std::swap(outlier_weights_, o.outlier_weights_);
+    std::swap(semantics_, o.semantics_);
     std::swap(isa_, o.isa_);
     bias_.swap(o.bias_);
     std::swap(packed_, o.packed_);
@@ -250,6 +349,7 @@ class LLMInt8Linear {
   Eigen::Index k_ = 0, n_ = 0;
   float threshold_ = 6.0f;
   OutlierWeights outlier_weights_ = OutlierWeights::dequantized_int8;
+  Semantics semantics_ = Semantics::paper;
   Isa isa_ = Isa::scalar;
   Eigen::VectorXf bias_;
   PackedB packed_;

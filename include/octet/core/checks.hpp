@@ -35,16 +35,20 @@ inline void check_depth(Index k, const char* who) {
 
 inline void check_threshold(float threshold, const char* who) {
   if (std::isnan(threshold)) throw std::invalid_argument(std::string(who) + ": the threshold is NaN");
+  if (threshold < 0.0f)
+    throw std::invalid_argument(std::string(who) + ": the threshold is negative (" + std::to_string(threshold) +
+                                "); 0 sends every non-zero column to float (bitsandbytes semantics: turns outliers off)");
 }
 
 /// "nan", "inf" or "-inf".
 inline const char* float_name(float x) { return std::isnan(x) ? "nan" : x > 0 ? "inf" : "-inf"; }
 
 /// Throws std::domain_error naming the first non-finite value of v (column by column) and its position.
-[[noreturn]] inline void throw_non_finite(const FloatView& v, const char* who, const char* name) {
+template <class T>
+[[noreturn]] void throw_non_finite(const ConstView<T>& v, const char* who, const char* name) {
   for (Index j = 0; j < v.cols; ++j)
     for (Index i = 0; i < v.rows; ++i) {
-      const float x = v(i, j);
+      const float x = static_cast<float>(v(i, j));
       if (!std::isfinite(x))
         throw std::domain_error(std::string(who) + ": non-finite value " + float_name(x) +
                                 " at (row " + std::to_string(i) + ", column " + std::to_string(j) + ") of " + name);

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 
 #include <Eigen/Core>
 
@@ -65,6 +66,31 @@ decltype(auto) with_float_view(const Eigen::MatrixBase<Derived>& x, F&& f) {
   } else {
     const Eigen::MatrixXf copy = x.template cast<float>();
     return f(view_of(copy));
+  }
+}
+
+/// The 16-bit float types octet reads and writes without a float copy: Eigen::bfloat16 and Eigen::half.
+template <class S>
+struct is_float16 : std::false_type {};
+template <>
+struct is_float16<Eigen::bfloat16> : std::true_type {};
+template <>
+struct is_float16<Eigen::half> : std::true_type {};
+
+/// Calls f(ConstView<T>) on activations: T is float, or bfloat16 / half read in place (converted inside the
+/// passes); a strided or other-typed expression is copied first (to float; 16-bit types keep their type).
+template <class Derived, class F>
+decltype(auto) with_activation_view(const Eigen::MatrixBase<Derived>& x, F&& f) {
+  using S = typename Derived::Scalar;
+  if constexpr (is_float16<S>::value) {
+    if constexpr ((Derived::Flags & Eigen::DirectAccessBit) != 0) {
+      const auto v = view_of(x);
+      if (v.rows_contiguous() || v.cols_contiguous()) return f(v);
+    }
+    const Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic> copy = x;
+    return f(view_of(copy));
+  } else {
+    return with_float_view(x, std::forward<F>(f));
   }
 }
 

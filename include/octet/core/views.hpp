@@ -19,6 +19,7 @@ inline Index round_up(Index a, Index b) { return ceil_div(a, b) * b; }
 /// A read-only strided matrix of T.
 template <class T>
 struct ConstView {
+  using value_type = T;
   const T* data = nullptr;
   Index rows = 0, cols = 0, rs = 0, cs = 0;
   const T& operator()(Index i, Index j) const { return data[i * rs + j * cs]; }

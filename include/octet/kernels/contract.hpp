@@ -34,7 +34,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 
 #include "../core/views.hpp"
 
@@ -43,18 +45,30 @@ namespace detail {
 
 /// Which columns the row quantizers skip (outlier columns): `skip[c]` != 0, and the same as float bit masks,
 /// `keep[c]` all ones for a kept column and 0 for a skipped one (for SIMD code). Both null: keep every column.
+/// Skipped columns get code 0. A row's absmax is taken over the kept columns when `limit` is +inf (the paper's
+/// LLM.int8()), else over every column's values below `limit` (bitsandbytes: outlier elements count as 0).
 struct ColumnMask {
   const unsigned char* skip = nullptr;
   const float* keep = nullptr;
+  float limit = std::numeric_limits<float>::infinity();
   bool skipped(Index c) const { return skip && skip[c]; }
+  bool by_limit() const { return limit != std::numeric_limits<float>::infinity(); }
+  /// |x| as it counts towards its row's absmax in column c.
+  float counted(Index c, float x) const {
+    const float a = std::abs(x);
+    return by_limit() ? (a < limit ? a : 0.0f) : (skipped(c) ? 0.0f : a);
+  }
 };
 
 /// What the LLM.int8() epilogue computes for every element of a finished int32 tile C:
 ///   y(i, j) = (C(i, j) * sx(i)) * sw(j) + sum_q xo(i, q) * wo(q, j) + bias(j)
 /// each operation rounded to float32 in that order (the outlier sum in ascending q, starting from 0); where
-/// C(i, j) * sx(i) overflows, (C(i, j) * sw(j)) * sx(i) instead (FloatScalar::dequant).
-struct DequantEpilogue {
-  MutView<float> y;        // m x n destination, any strides
+/// C(i, j) * sx(i) overflows, (C(i, j) * sw(j)) * sx(i) instead (FloatScalar::dequant). The float result is
+/// stored as Out: float, or a 16-bit float type constructible from float that rounds to nearest even
+/// (Eigen::bfloat16, Eigen::half).
+template <class Out>
+struct DequantEpilogueT {
+  MutView<Out> y;          // m x n destination, any strides
   const float* sx;         // m row steps of X
   const float* sw;         // n column steps of W
   const float* xo;         // m x r row-major: the outlier columns of X
@@ -62,6 +76,7 @@ struct DequantEpilogue {
   Index r, n;
   const float* bias;       // n entries or null
 };
+using DequantEpilogue = DequantEpilogueT<float>;
 
 namespace kernels {
 

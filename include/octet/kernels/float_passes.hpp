@@ -4,7 +4,8 @@
 // <cmath>, <cstdint>, <cstring> and float_scalar.hpp first, so the includes below are no-ops inside the namespace.
 //
 // V provides, on 8 floats (F), 8 int32 (I) and a lane mask (M):
-//   load, store, load_bits/store_bits (int32 memory as raw bits), set1, abs, max, mul, add, and_bits, no_fma
+//   load, store, load_bits/store_bits (int32 memory as raw bits), set1, abs, max, mul, add, and_bits,
+//   below(a, l) (a where a < l, else 0), no_fma
 //   (an optimisation barrier against FMA contraction), hmax, round_i32 (round half to even), store_i8
 //   (8 int32 in [-128, 127] to 8 bytes), cvt_i32 (load 8 int32 as floats), all_true, le_and(ok, a, b)
 //   (ok & (a <= b), false for NaN), all(ok), transpose8(F (&)[8]).
@@ -14,6 +15,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "float_scalar.hpp"
 
@@ -24,7 +26,8 @@ struct FloatPasses {
   using Index = ::octet::detail::Index;
   using FloatView = ::octet::detail::FloatView;
   using ColumnMask = ::octet::detail::ColumnMask;
-  using DequantEpilogue = ::octet::detail::DequantEpilogue;
+  template <class Out>
+  using Epilogue = ::octet::detail::DequantEpilogueT<Out>;
   using AbsMax = ::octet::AbsMax;
 
   static bool scan_columns(const FloatView& v, Index c0, Index c1, float* colmax) {
@@ -74,21 +77,25 @@ struct FloatPasses {
   static F load_kept(const float* row, const ColumnMask& mask, Index c) {
     return mask.keep ? V::and_bits(V::load(row + c), V::load(mask.keep + c)) : V::load(row + c);
   }
+  /// |row[c..c+8)| as it counts towards the row's absmax (ColumnMask::counted).
+  static F counted(const float* row, const ColumnMask& mask, const F& limit, Index c) {
+    return mask.by_limit() ? V::below(V::abs(V::load(row + c)), limit) : V::abs(load_kept(row, mask, c));
+  }
 
   static void quantize_row(const float* row, ColumnMask mask, Index n, std::int8_t* out, float* step) {
     const Index n32 = n / 32 * 32, n8 = n / 8 * 8;
     F m0 = V::set1(0.0f), m1 = m0, m2 = m0, m3 = m0;
     Index c = 0;
+    const F limit = V::set1(mask.limit);
     for (; c < n32; c += 32) {
-      m0 = V::max(m0, V::abs(load_kept(row, mask, c)));
-      m1 = V::max(m1, V::abs(load_kept(row, mask, c + 8)));
-      m2 = V::max(m2, V::abs(load_kept(row, mask, c + 16)));
-      m3 = V::max(m3, V::abs(load_kept(row, mask, c + 24)));
+      m0 = V::max(m0, counted(row, mask, limit, c));
+      m1 = V::max(m1, counted(row, mask, limit, c + 8));
+      m2 = V::max(m2, counted(row, mask, limit, c + 16));
+      m3 = V::max(m3, counted(row, mask, limit, c + 24));
     }
-    for (; c < n8; c += 8) m0 = V::max(m0, V::abs(load_kept(row, mask, c)));
+    for (; c < n8; c += 8) m0 = V::max(m0, counted(row, mask, limit, c));
     float m = V::hmax(V::max(V::max(m0, m1), V::max(m2, m3)));
-    for (; c < n; ++c)
-      if (!mask.skipped(c)) m = std::max(m, std::abs(row[c]));
+    for (; c < n; ++c) m = std::max(m, mask.counted(c, row[c]));
     const AbsMax::params p = AbsMax::make_params(m, m);
     *step = p.step;
     if (p.shift != 0) {  // a row of extreme magnitude: the exact rescaling path of AbsMax::quantize_one
@@ -106,11 +113,13 @@ struct FloatPasses {
     const Index nv = mb / 8;  // whole vectors of 8 rows
     F r[4] = {V::set1(0.0f), V::set1(0.0f), V::set1(0.0f), V::set1(0.0f)};
     float m[32] = {};
+    const F limit = V::set1(mask.limit);
     for (Index c = 0; c < v.cols; ++c) {
-      if (mask.skipped(c)) continue;
+      if (!mask.by_limit() && mask.skipped(c)) continue;
       const float* col = v.data + c * v.cs + g0;
-      for (Index q = 0; q < nv; ++q) r[q] = V::max(r[q], V::abs(V::load(col + 8 * q)));
-      for (Index t = nv * 8; t < mb; ++t) m[t] = std::max(m[t], std::abs(col[t]));
+      for (Index q = 0; q < nv; ++q) r[q] = V::max(r[q], mask.by_limit() ? V::below(V::abs(V::load(col + 8 * q)), limit)
+                                                                          : V::abs(V::load(col + 8 * q)));
+      for (Index t = nv * 8; t < mb; ++t) m[t] = std::max(m[t], mask.counted(c, col[t]));
     }
     for (Index q = 0; q < nv; ++q) V::store(m + 8 * q, r[q]);
     AbsMax::params p[32];
@@ -141,7 +150,8 @@ struct FloatPasses {
   }
 
   /// Eight consecutive outputs of row i, columns j..j+7 (t: the tile at (i, j)).
-  static F epilogue8(const DequantEpilogue& e, Index i, Index j, const std::int32_t* t) {
+  template <class E>
+  static F epilogue8(const E& e, Index i, Index j, const std::int32_t* t) {
     const F c = V::cvt_i32(t), cx = V::mul(c, V::set1(e.sx[i]));
     F v = V::no_fma(V::mul(cx, V::load(e.sw + j)));
     if (!V::all(V::le_and(V::all_true(), V::abs(cx), V::set1(S::float_max)))) {  // rare: C * sx overflowed
@@ -159,7 +169,17 @@ struct FloatPasses {
     return v;
   }
 
-  static void epilogue_tile(const DequantEpilogue& e, Index i0, Index j0, Index rows, Index cols,
+  /// Eight consecutive outputs: floats as they are, other types converted one by one (rounded to nearest even).
+  static void store8(float* p, F v) { V::store(p, v); }
+  template <class Out>
+  static void store8(Out* p, F v) {
+    float buf[8];
+    V::store(buf, v);
+    for (int t = 0; t < 8; ++t) p[t] = static_cast<Out>(buf[t]);
+  }
+
+  template <class Out>
+  static void epilogue_tile(const Epilogue<Out>& e, Index i0, Index j0, Index rows, Index cols,
                             const std::int32_t* tile, Index ldt) {
     const Index cols8 = cols / 8 * 8;
     Index i = 0;
@@ -170,27 +190,28 @@ struct FloatPasses {
 #pragma GCC unroll 8
           for (int t = 0; t < 8; ++t) r[t] = epilogue8(e, i0 + i + t, j0 + j, tile + (i + t) * ldt + j);
           V::transpose8(r);
-          float* y = &e.y(i0 + i, j0 + j);
+          Out* y = &e.y(i0 + i, j0 + j);
 #pragma GCC unroll 8
-          for (int t = 0; t < 8; ++t) V::store(y + t * e.y.cs, r[t]);
+          for (int t = 0; t < 8; ++t) store8(y + t * e.y.cs, r[t]);
         }
         for (Index t = 0; t < 8; ++t)
           for (Index j = cols8; j < cols; ++j)
-            e.y(i0 + i + t, j0 + j) = S::epilogue_one(e, i0 + i + t, j0 + j, tile[(i + t) * ldt + j]);
+            e.y(i0 + i + t, j0 + j) = static_cast<Out>(S::epilogue_one(e, i0 + i + t, j0 + j, tile[(i + t) * ldt + j]));
       }
     }
-    for (; i < rows; ++i) {  // one row at a time: stored directly when rows are contiguous, else scattered
+    for (; i < rows; ++i) {  // one row at a time: floats stored directly when rows are contiguous, else scattered
       for (Index j = 0; j < cols8; j += 8) {
         const F v = epilogue8(e, i0 + i, j0 + j, tile + i * ldt + j);
         if (e.y.cs == 1) {
-          V::store(&e.y(i0 + i, j0 + j), v);
+          store8(&e.y(i0 + i, j0 + j), v);
         } else {
           float buf[8];
           V::store(buf, v);
-          for (Index t = 0; t < 8; ++t) e.y(i0 + i, j0 + j + t) = buf[t];
+          for (Index t = 0; t < 8; ++t) e.y(i0 + i, j0 + j + t) = static_cast<Out>(buf[t]);
         }
       }
-      for (Index j = cols8; j < cols; ++j) e.y(i0 + i, j0 + j) = S::epilogue_one(e, i0 + i, j0 + j, tile[i * ldt + j]);
+      for (Index j = cols8; j < cols; ++j)
+        e.y(i0 + i, j0 + j) = static_cast<Out>(S::epilogue_one(e, i0 + i, j0 + j, tile[i * ldt + j]));
     }
   }
 

@@ -52,11 +52,10 @@ struct FloatScalar {
     return ok;
   }
 
-  /// One contiguous row: AbsMax over the kept columns, then the codes (skipped columns: 0).
+  /// One contiguous row: AbsMax over what the mask counts, then the codes (skipped columns: 0).
   static void quantize_row(const float* row, ColumnMask mask, Index n, std::int8_t* out, float* step) {
     float m = 0.0f;
-    for (Index c = 0; c < n; ++c)
-      if (!mask.skipped(c)) m = std::max(m, std::abs(row[c]));
+    for (Index c = 0; c < n; ++c) m = std::max(m, mask.counted(c, row[c]));
     const AbsMax::params p = AbsMax::make_params(m, m);
     *step = p.step;
     for (Index c = 0; c < n; ++c) out[c] = mask.skipped(c) ? std::int8_t(0) : AbsMax::quantize_one(p, row[c]);
@@ -67,8 +66,7 @@ struct FloatScalar {
                              float* step) {
     for (Index t = 0; t < mb; ++t) {
       float m = 0.0f;
-      for (Index c = 0; c < v.cols; ++c)
-        if (!mask.skipped(c)) m = std::max(m, std::abs(v(g0 + t, c)));
+      for (Index c = 0; c < v.cols; ++c) m = std::max(m, mask.counted(c, v(g0 + t, c)));
       const AbsMax::params p = AbsMax::make_params(m, m);
       step[g0 + t] = p.step;
       for (Index c = 0; c < v.cols; ++c)
@@ -84,8 +82,9 @@ struct FloatScalar {
     return std::abs(v) <= float_max ? no_fma(v * sw) : no_fma(no_fma(c * sw) * sx);
   }
 
-  /// One element of the epilogue (see DequantEpilogue).
-  static float epilogue_one(const DequantEpilogue& e, Index i, Index j, std::int32_t c) {
+  /// One element of the epilogue (see DequantEpilogueT), in float.
+  template <class E>
+  static float epilogue_one(const E& e, Index i, Index j, std::int32_t c) {
     float v = dequant(static_cast<float>(c), e.sx[i], e.sw[j]);
     if (e.r > 0) {
       float o = 0.0f;
@@ -97,10 +96,12 @@ struct FloatScalar {
   }
 
   /// y(i0 + i, j0 + j) = epilogue of tile[i*ldt + j] for i < rows, j < cols.
-  static void epilogue_tile(const DequantEpilogue& e, Index i0, Index j0, Index rows, Index cols,
+  template <class Out>
+  static void epilogue_tile(const DequantEpilogueT<Out>& e, Index i0, Index j0, Index rows, Index cols,
                             const std::int32_t* tile, Index ldt) {
     for (Index i = 0; i < rows; ++i)
-      for (Index j = 0; j < cols; ++j) e.y(i0 + i, j0 + j) = epilogue_one(e, i0 + i, j0 + j, tile[i * ldt + j]);
+      for (Index j = 0; j < cols; ++j)
+        e.y(i0 + i, j0 + j) = static_cast<Out>(epilogue_one(e, i0 + i, j0 + j, tile[i * ldt + j]));
   }
 
   /// out(i, j) = tile[i*ldt + j] for i < rows, j < cols.

@@ -15,7 +15,10 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cmath>
 #include <cstring>
+#include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "../core/checks.hpp"
@@ -30,10 +33,28 @@ namespace octet {
 namespace detail {
 namespace llm {
 
+/// colmax[c] = max_i |float(v(i, c))| for c in [c0, c1) of a matrix of 16-bit floats; false on NaN/Inf. Plain
+/// C++: max and abs are exact, so this agrees with every path's float scan.
+template <class T>
+bool scan_columns_converted(const ConstView<T>& v, Index c0, Index c1, float* colmax) {
+  bool ok = true;
+  for (Index c = c0; c < c1; ++c) colmax[c] = 0.0f;
+  for (Index i = 0; i < v.rows; ++i)
+    for (Index c = c0; c < c1; ++c) {
+      const float a = std::abs(static_cast<float>(v(i, c)));
+      ok &= a <= std::numeric_limits<float>::max();
+      colmax[c] = std::max(colmax[c], a);
+    }
+  return ok;
+}
+
 /// Pass 1: checks that v is finite (else std::domain_error naming the position in `name`) and, when
-/// `threshold` is given, returns the columns holding some |v(i, j)| > threshold, ascending.
-template <class P>
-std::vector<Index> scan(const FloatView& v, const float* threshold, const char* who, const char* name) {
+/// `threshold` is given, returns the columns holding some |v(i, j)| > threshold (>= when `inclusive`),
+/// ascending. T is float, or a
+/// 16-bit float type (Eigen::bfloat16, Eigen::half) read as float.
+template <class P, class T>
+std::vector<Index> scan(const ConstView<T>& v, const float* threshold, const char* who, const char* name,
+                        bool inclusive = false) {
   std::vector<float> colmax(static_cast<std::size_t>(v.cols));
   const Index chunk = 512;
   const long tasks = static_cast<long>(ceil_div(v.cols, chunk));
@@ -43,22 +64,31 @@ std::vector<Index> scan(const FloatView& v, const float* threshold, const char* 
   const int threads = v.rows * v.cols >= (Index(1) << 20) ? num_threads() : 1;
   parallel_for(tasks, threads, [&](long t) {
     const Index c0 = t * chunk, c1 = std::min(v.cols, c0 + chunk);
-    ok[static_cast<std::size_t>(t)] = P::Float::scan_columns(v, c0, c1, colmax.data()) ? 1 : 0;
+    bool good;
+    if constexpr (std::is_same<T, float>::value)
+      good = P::Float::scan_columns(v, c0, c1, colmax.data());
+    else
+      good = scan_columns_converted(v, c0, c1, colmax.data());
+    ok[static_cast<std::size_t>(t)] = good ? 1 : 0;
   });
   for (unsigned char g : ok)
     if (!g) throw_non_finite(v, who, name);
   std::vector<Index> out;
   if (threshold)
     for (Index c = 0; c < v.cols; ++c)
-      if (colmax[static_cast<std::size_t>(c)] > *threshold) out.push_back(c);
+      if (inclusive ? colmax[static_cast<std::size_t>(c)] >= *threshold : colmax[static_cast<std::size_t>(c)] > *threshold)
+        out.push_back(c);
   return out;
 }
 
-/// Pass 2: AbsMax-quantizes every row of v over the columns whose `skip` flag is 0 (skip may be null), writing
-/// the codes of skipped columns as 0 and each row's step to step[i]. Codes are row-major (leading dimension
-/// v.cols) when rows are contiguous, else column-major (leading dimension v.rows); returns their view.
-template <class P>
-Int8View quantize_rows(const FloatView& v, const unsigned char* skip, std::int8_t* codes, float* step) {
+/// Pass 2: AbsMax-quantizes every row of v over the columns whose `skip` flag is 0 (skip may be null; with a
+/// finite `limit`, over every value below it instead: see ColumnMask), writing the codes of skipped columns as 0 and each row's step to step[i]. Codes are row-major (leading dimension
+/// v.cols) when rows are contiguous, else column-major (leading dimension v.rows); returns their view. 16-bit
+/// float input is converted a row (or a block of rows) at a time into a float buffer, never as a whole.
+template <class P, class T>
+Int8View quantize_rows(const ConstView<T>& v, const unsigned char* skip, std::int8_t* codes, float* step,
+                       float limit = std::numeric_limits<float>::infinity()) {
+  constexpr bool is_float = std::is_same<T, float>::value;
   const int threads = v.rows * v.cols >= (Index(1) << 18) ? num_threads() : 1;
   std::vector<float> keep;
   ColumnMask mask;
@@ -68,30 +98,52 @@ Int8View quantize_rows(const FloatView& v, const unsigned char* skip, std::int8_
       const std::uint32_t bits = skip[c] ? 0u : 0xFFFFFFFFu;
       std::memcpy(&keep[static_cast<std::size_t>(c)], &bits, sizeof bits);
     }
-    mask = ColumnMask{skip, keep.data()};
+    mask.skip = skip;
+    mask.keep = keep.data();
   }
+  mask.limit = limit;
   if (v.rows_contiguous()) {
     const Index per_task = std::max<Index>(1, (Index(1) << 15) / std::max<Index>(v.cols, 1));
     parallel_for(static_cast<long>(ceil_div(v.rows, per_task)), threads, [&](long t) {
+      std::vector<float> buf(is_float ? 0 : static_cast<std::size_t>(v.cols));
       const Index g1 = std::min(v.rows, (t + 1) * per_task);
-      for (Index g = t * per_task; g < g1; ++g) P::Float::quantize_row(v.data + g * v.rs, mask, v.cols, codes + g * v.cols, step + g);
+      for (Index g = t * per_task; g < g1; ++g) {
+        const T* row = v.data + g * v.rs;
+        const float* in;
+        if constexpr (is_float) {
+          in = row;
+        } else {
+          for (Index c = 0; c < v.cols; ++c) buf[static_cast<std::size_t>(c)] = static_cast<float>(row[c]);
+          in = buf.data();
+        }
+        P::Float::quantize_row(in, mask, v.cols, codes + g * v.cols, step + g);
+      }
     });
     return Int8View{codes, v.rows, v.cols, v.cols, 1};
   }
   const Index mb = 32;
   parallel_for(static_cast<long>(ceil_div(v.rows, mb)), threads, [&](long t) {
     const Index g0 = t * mb, rows = std::min(mb, v.rows - g0);
-    P::Float::quantize_block(v, g0, rows, mask, codes, v.rows, step);
+    if constexpr (is_float) {
+      P::Float::quantize_block(v, g0, rows, mask, codes, v.rows, step);
+    } else {  // the block's rows as float, column-major
+      std::vector<float> buf(static_cast<std::size_t>(rows * v.cols));
+      for (Index c = 0; c < v.cols; ++c)
+        for (Index i = 0; i < rows; ++i) buf[static_cast<std::size_t>(c * rows + i)] = static_cast<float>(v(g0 + i, c));
+      P::Float::quantize_block(FloatView{buf.data(), rows, v.cols, 1, rows}, 0, rows, mask, codes + g0, v.rows, step + g0);
+    }
   });
   return Int8View{codes, v.rows, v.cols, 1, v.rows};
 }
 
 /// The per-call part shared by matmul_llm_int8 and LLMInt8Linear: quantizes X's rows over the non-outlier
 /// columns, gathers the outlier columns, and runs the GEMM with the fused epilogue into y (m x n).
-/// wsteps: n column steps of W; wo: r x n row-major outlier weights (r = outliers.size()); bias: n or null.
-template <class P>
-void forward(const FloatView& x, const std::vector<Index>& outliers, const PackedBData& pb, const float* wsteps,
-             const float* wo, const float* bias, const MutView<float>& y) {
+/// wsteps: n column steps of W; wo: r x n row-major outlier weights (r = outliers.size()); bias: n or null;
+/// limit: see quantize_rows.
+template <class P, class TX, class TY>
+void forward(const ConstView<TX>& x, const std::vector<Index>& outliers, const PackedBData& pb, const float* wsteps,
+             const float* wo, const float* bias, const MutView<TY>& y,
+             float limit = std::numeric_limits<float>::infinity()) {
   const Index m = x.rows, k = x.cols, n = pb.n, r = static_cast<Index>(outliers.size());
   if (m == 0 || n == 0) return;
   std::vector<unsigned char> skip;
@@ -102,11 +154,12 @@ void forward(const FloatView& x, const std::vector<Index>& outliers, const Packe
   AlignedBuffer& code_buffer = thread_scratch().codes;
   code_buffer.resize(static_cast<std::size_t>(std::max<Index>(m * k, 1)));
   std::vector<float> sx(static_cast<std::size_t>(m));
-  const Int8View codes = quantize_rows<P>(x, r > 0 ? skip.data() : nullptr, code_buffer.as<std::int8_t>(), sx.data());
+  const Int8View codes = quantize_rows<P, TX>(x, r > 0 ? skip.data() : nullptr, code_buffer.as<std::int8_t>(), sx.data(), limit);
   std::vector<float> xo(static_cast<std::size_t>(m * r));
   for (Index i = 0; i < m; ++i)
-    for (Index q = 0; q < r; ++q) xo[static_cast<std::size_t>(i * r + q)] = x(i, outliers[static_cast<std::size_t>(q)]);
-  const DequantEpilogue e{y, sx.data(), wsteps, xo.data(), wo, r, n, bias};
+    for (Index q = 0; q < r; ++q)
+      xo[static_cast<std::size_t>(i * r + q)] = static_cast<float>(x(i, outliers[static_cast<std::size_t>(q)]));
+  const DequantEpilogueT<TY> e{y, sx.data(), wsteps, xo.data(), wo, r, n, bias};
   gemm_driver<typename P::Kernel>(
       codes, pb,
       [&e](Index i0, Index j0, Index rows, Index cols, const std::int32_t* tile, Index ldt) {
@@ -120,7 +173,7 @@ void forward(const FloatView& x, const std::vector<Index>& outliers, const Packe
 template <class P>
 PackedBData quantize_weights(const FloatView& w, const unsigned char* skip_rows, float* step) {
   std::vector<std::int8_t> codes(static_cast<std::size_t>(std::max<Index>(w.rows * w.cols, 1)));
-  const Int8View wt_codes = quantize_rows<P>(w.transposed(), skip_rows, codes.data(), step);
+  const Int8View wt_codes = quantize_rows<P, float>(w.transposed(), skip_rows, codes.data(), step);
   PackedBData packed;
   pack_b<typename P::Kernel>(wt_codes.transposed(), packed);
   packed.isa = P::isa;
@@ -141,8 +194,8 @@ void dequantized_rows(const PackedBData& pb, const float* step, const std::vecto
 template <class P>
 void matmul_llm_int8(const FloatView& x, const FloatView& w, const float* threshold, const MutView<float>& y,
                      const char* who) {
-  const std::vector<Index> outliers = scan<P>(x, threshold, who, "X");
-  scan<P>(w, nullptr, who, "W");
+  const std::vector<Index> outliers = scan<P, float>(x, threshold, who, "X");
+  scan<P, float>(w, nullptr, who, "W");
   if (x.rows == 0) return;
   const Index r = static_cast<Index>(outliers.size()), n = w.cols;
   std::vector<unsigned char> skip;
@@ -157,7 +210,7 @@ void matmul_llm_int8(const FloatView& x, const FloatView& w, const float* thresh
   }
   std::vector<float> wstep(static_cast<std::size_t>(n));
   const PackedBData packed = quantize_weights<P>(w, r > 0 ? skip.data() : nullptr, wstep.data());
-  forward<P>(x, outliers, packed, wstep.data(), wo.data(), nullptr, y);
+  forward<P, float, float>(x, outliers, packed, wstep.data(), wo.data(), nullptr, y);
 }
 
 }  // namespace llm

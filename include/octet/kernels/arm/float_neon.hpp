@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include <arm_neon.h>
 
@@ -55,6 +56,10 @@ struct VecNeon {
     return vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(a), vreinterpretq_u32_f32(b)));
   }
   static F and_bits(F a, F b) { return {and4(a.lo, b.lo), and4(a.hi, b.hi)}; }
+  static float32x4_t below4(float32x4_t a, float32x4_t l) {
+    return vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(a), vcltq_f32(a, l)));
+  }
+  static F below(F a, F l) { return {below4(a.lo, l.lo), below4(a.hi, l.hi)}; }
   static F no_fma(F v) {
     __asm__("" : "+w"(v.lo), "+w"(v.hi));
     return v;

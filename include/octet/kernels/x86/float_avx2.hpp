@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "../../core/config.hpp"
 #include "../float_scalar.hpp"
@@ -36,6 +37,7 @@ struct VecAvx2 {
   static F mul(F a, F b) { return _mm256_mul_ps(a, b); }
   static F add(F a, F b) { return _mm256_add_ps(a, b); }
   static F and_bits(F a, F b) { return _mm256_and_ps(a, b); }
+  static F below(F a, F l) { return _mm256_and_ps(a, _mm256_cmp_ps(a, l, _CMP_LT_OQ)); }
   static F no_fma(F v) {
     __asm__("" : "+x"(v));
     return v;
