@@ -5,6 +5,8 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <sstream>
+#include <string>
 #include <stdexcept>
 #include <vector>
 
@@ -178,4 +180,72 @@ TEST_CASE("deployment: bitsandbytes semantics on hand-made cases", "[deployment]
   }
   CHECK_THROWS_AS(octet::LLMInt8Linear(w, -1.0f), std::invalid_argument);
   CHECK_THROWS_AS(octet::matmul_llm_int8(w, w, -0.5f), std::invalid_argument);
+}
+
+namespace {
+
+std::string saved(const octet::LLMInt8Linear& layer) {
+  std::stringstream s;
+  layer.save(s);
+  return s.str();
+}
+
+std::string load_error(const std::string& bytes) {
+  std::stringstream s(bytes);
+  try {
+    octet::LLMInt8Linear::load(s);
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+}  // namespace
+
+TEST_CASE("deployment: save -> load -> forward is bit-identical, on every path and across paths", "[deployment]") {
+  const MatrixXf w = MatrixXf::Random(50, 23), x = activations(7, 50, 4);
+  const auto isas = octet::supported_isas();
+  for (octet::Isa saved_on : isas)
+    for (octet::OutlierWeights ow : {octet::OutlierWeights::dequantized_int8, octet::OutlierWeights::float32})
+      for (octet::Semantics sem : {octet::Semantics::paper, octet::Semantics::bitsandbytes}) {
+        octet::LLMInt8Options o = on(saved_on, sem);
+        o.outlier_weights = ow;
+        o.bias = Eigen::VectorXf::LinSpaced(23, -1.0f, 1.0f);
+        const octet::LLMInt8Linear layer(w, 5.0f, o);
+        const std::string bytes = saved(layer);
+        for (octet::Isa load_on : isas) {
+          INFO("saved on " << octet::isa_name(saved_on) << ", loaded on " << octet::isa_name(load_on));
+          std::stringstream in(bytes);
+          const octet::LLMInt8Linear back = octet::LLMInt8Linear::load(in, load_on);
+          CHECK(back.isa() == load_on);
+          CHECK(back.threshold() == 5.0f);
+          CHECK(back.outlier_weights() == ow);
+          CHECK(back.semantics() == sem);
+          CHECK(back.bias() == layer.bias());
+          CHECK(same_bits(back(x), layer(x)));
+        }
+      }
+}
+
+TEST_CASE("deployment: a bad layer file is a std::runtime_error that says what is wrong", "[deployment]") {
+  const octet::LLMInt8Linear layer(MatrixXf::Random(12, 5));
+  const std::string good = saved(layer);
+  REQUIRE(load_error(good) == "no error");
+  CHECK(load_error("") .find("not an octet layer file") != std::string::npos);
+  CHECK(load_error("GGUF....................") .find("not an octet layer file") != std::string::npos);
+  std::string v = good;
+  v[8] = 9;
+  CHECK(load_error(v).find("unsupported version 9") != std::string::npos);
+  CHECK(load_error(good.substr(0, 30)).find("truncated at byte 30") != std::string::npos);
+  std::string bigger = good;
+  bigger[16] = 13;  // k = 13: the shape fields no longer match the size
+  CHECK(load_error(bigger).find("need") != std::string::npos);
+  std::string huge = good;
+  huge[23] = 0x7f;  // k = 2^62 and more: out of range, nothing allocated
+  CHECK(load_error(huge).find("out of range") != std::string::npos);
+  std::string flipped = good;
+  flipped[good.size() / 2] ^= 0x10;
+  CHECK(load_error(flipped).find("checksum mismatch") != std::string::npos);
+  CHECK(load_error(good + "x").find("need") != std::string::npos);
+  CHECK_THROWS_AS(octet::LLMInt8Linear::load(std::string("/nonexistent/dir/layer.octet")), std::runtime_error);
 }

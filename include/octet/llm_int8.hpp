@@ -25,8 +25,11 @@
 #include <cstddef>
 #include <cmath>
 #include <cstdint>
+#include <fstream>
+#include <istream>
 #include <limits>
 #include <optional>
+#include <ostream>
 #include <type_traits>
 #include <stdexcept>
 #include <string>
@@ -39,6 +42,7 @@
 #include "core/isa.hpp"
 #include "core/eigen_views.hpp"
 #include "gemm.hpp"
+#include "llm/format.hpp"
 #include "llm/passes.hpp"
 // Code written against octet 0.1 found matmul(qa, qb) and the quantizers here: they stay reachable.
 #include "quantized_matmul.hpp"
@@ -274,14 +278,86 @@ class LLMInt8Linear {
   MatrixXi8 weight_codes() const {
     MatrixXi8 out(k_, n_);
     if (k_ == 0 || n_ == 0) return out;
-    std::vector<Eigen::Index> rows(static_cast<std::size_t>(k_));
-    for (Eigen::Index p = 0; p < k_; ++p) rows[static_cast<std::size_t>(p)] = p;
-    Eigen::Matrix<std::int8_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rm(k_, n_);
-    detail::with_path(isa_, [&](auto path) {
-      detail::unpack_b_rows<typename decltype(path)::Kernel>(packed_.data(), rows.data(), k_, rm.data());
-    });
-    out = rm;
+    detail::with_path(isa_, [&](auto path) { detail::unpack_b<typename decltype(path)::Kernel>(packed_.data(), out.data()); });
     return out;
+  }
+
+  /// Writes the layer in octet's saved-layer format (docs/format.md): shapes, threshold, options, column steps,
+  /// the k x n codes, the bias and (OutlierWeights::float32 only) the float weights, with a checksum. The file
+  /// does not depend on the kernel family: load() packs for the machine that reads it. Throws
+  /// std::runtime_error when writing fails.
+  void save(std::ostream& out) const {
+    namespace f = detail::format;
+    f::Header h;
+    h.flags = (bias_.size() ? f::flag_bias : 0u) | (outlier_weights_ == OutlierWeights::float32 ? f::flag_float_weights : 0u);
+    h.k = static_cast<std::uint64_t>(k_);
+    h.n = static_cast<std::uint64_t>(n_);
+    h.threshold = threshold_;
+    h.outlier_weights = outlier_weights_ == OutlierWeights::float32 ? 1u : 0u;
+    h.semantics = semantics_ == Semantics::bitsandbytes ? 1u : 0u;
+    f::Writer w(out);
+    w.header(h);
+    w.floats(step_.data(), static_cast<std::size_t>(n_));
+    const MatrixXi8 codes = weight_codes();  // column-major: column j of W (its k codes) after column j - 1
+    w.bytes(codes.data(), static_cast<std::size_t>(codes.size()));
+    if (bias_.size()) w.floats(bias_.data(), static_cast<std::size_t>(n_));
+    if (outlier_weights_ == OutlierWeights::float32) {
+      const Eigen::MatrixXf wf = weights_f32_;  // column-major, as the codes
+      w.floats(wf.data(), static_cast<std::size_t>(wf.size()));
+    }
+    w.finish("octet::LLMInt8Linear::save");
+  }
+
+  /// save() to a file (created or truncated).
+  void save(const std::string& path) const {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    if (!out) throw std::runtime_error("octet::LLMInt8Linear::save: cannot open '" + path + "' for writing");
+    save(out);
+  }
+
+  /// Reads a layer written by save() and packs it for `isa` (default: the active path), so that a file written
+  /// on one machine loads on any other with the same results. A bad file is a std::runtime_error saying what is
+  /// wrong (not an octet file, unsupported version, truncated at byte N, shape fields that disagree with the
+  /// size, invalid values, checksum mismatch); nothing is allocated for sizes the stream does not hold.
+  static LLMInt8Linear load(std::istream& in, std::optional<Isa> isa = std::nullopt) {
+    namespace f = detail::format;
+    f::Reader r(in, "octet::LLMInt8Linear::load");
+    const f::Header h = r.header();
+    const std::vector<float> steps = r.floats(h.n, "column steps");
+    const std::vector<std::int8_t> codes = r.int8s(h.k * h.n, "codes");
+    const std::vector<float> bias = (h.flags & f::flag_bias) ? r.floats(h.n, "bias") : std::vector<float>();
+    const std::vector<float> wf = (h.flags & f::flag_float_weights) ? r.floats(h.k * h.n, "float weights") : std::vector<float>();
+    r.checksum();
+    if (h.k > static_cast<std::uint64_t>(detail::max_depth)) r.fail("k = " + std::to_string(h.k) + " is deeper than int32 accumulation allows");
+    if (!(h.threshold >= 0.0f)) r.fail("the threshold is " + detail::to_text(h.threshold));
+    for (std::size_t j = 0; j < steps.size(); ++j)
+      if (!(steps[j] >= 0.0f) || !std::isfinite(steps[j])) r.fail("column step " + std::to_string(j) + " is " + detail::to_text(steps[j]));
+    for (std::size_t j = 0; j < bias.size(); ++j)
+      if (!std::isfinite(bias[j])) r.fail("bias entry " + std::to_string(j) + " is " + detail::to_text(bias[j]));
+    for (std::size_t e = 0; e < wf.size(); ++e)
+      if (!std::isfinite(wf[e])) r.fail("float weight " + std::to_string(e) + " is " + detail::to_text(wf[e]));
+    const auto k = static_cast<Eigen::Index>(h.k), n = static_cast<Eigen::Index>(h.n);
+    LLMInt8Options o;
+    o.outlier_weights = h.outlier_weights == 1 ? OutlierWeights::float32 : OutlierWeights::dequantized_int8;
+    o.semantics = h.semantics == 1 ? Semantics::bitsandbytes : Semantics::paper;
+    o.isa = isa;
+    if (!bias.empty()) o.bias = Eigen::Map<const Eigen::VectorXf>(bias.data(), n);
+    const Eigen::Map<const MatrixXi8> c(codes.data(), k, n);
+    const Eigen::Map<const Eigen::VectorXf> st(steps.data(), n);
+    if (o.outlier_weights == OutlierWeights::float32) {
+      // The codes and steps are a function of the float weights: rebuilding from them gives the saved layer.
+      LLMInt8Linear layer(Eigen::Map<const Eigen::MatrixXf>(wf.data(), k, n), h.threshold, std::move(o));
+      if (layer.step_ != st || layer.weight_codes() != c) r.fail("the codes or steps disagree with the float weights");
+      return layer;
+    }
+    return from_quantized(c, st, h.threshold, std::move(o));
+  }
+
+  /// load() from a file.
+  static LLMInt8Linear load(const std::string& path, std::optional<Isa> isa = std::nullopt) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error("octet::LLMInt8Linear::load: cannot open '" + path + "'");
+    return load(in, isa);
   }
 
   Eigen::Index in_features() const { return k_; }    ///< k, the rows of W

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <vector>
 
 #include "../core/buffer.hpp"
@@ -51,14 +52,36 @@ void pack_b(const Int8View& b, PackedBData& out) {
   out.panel_elems = out.kgroups * K::NR * K::KG;
   const Index panels = ceil_div(n, K::NR);
   out.data = AlignedBuffer(static_cast<std::size_t>(std::max<Index>(panels * out.panel_elems, 1)) * sizeof(BE));
-  out.data.zero();
   BE* dst = out.data.as<BE>();
   for (Index jp = 0; jp < panels; ++jp) {
     BE* panel = dst + jp * out.panel_elems;
     const Index j0 = jp * K::NR, nr = std::min<Index>(K::NR, n - j0);
-    for (Index p = 0; p < k; ++p) {
-      BE* row = panel + (p / K::KG) * K::NR * K::KG + p % K::KG;
-      for (Index j = 0; j < nr; ++j) row[j * K::KG] = K::pack_b(b(p, j0 + j));
+    // Only the padding needs zeros: a partial last panel, and the last k-group when k is not a multiple of KG.
+    if (nr < K::NR) std::memset(panel, 0, static_cast<std::size_t>(out.panel_elems) * sizeof(BE));
+    else if (k % K::KG) std::memset(panel + (out.kgroups - 1) * K::NR * K::KG, 0, K::NR * K::KG * sizeof(BE));
+    if (b.cols_contiguous() && nr == K::NR) {
+      // Column-major B, a whole panel: k-group by k-group, the KG bytes of each column (nr streams read front to
+      // back, the panel written front to back).
+      const Index whole = k / K::KG;
+      for (Index g = 0; g < whole; ++g) {
+        BE* d = panel + g * K::NR * K::KG;
+        const std::int8_t* src = b.data + j0 * b.cs + g * K::KG;
+        for (Index j = 0; j < K::NR; ++j)
+          for (Index t = 0; t < K::KG; ++t) d[j * K::KG + t] = K::pack_b(src[j * b.cs + t]);
+      }
+      for (Index p = whole * K::KG; p < k; ++p)
+        for (Index j = 0; j < nr; ++j) panel[(p / K::KG) * K::NR * K::KG + j * K::KG + p % K::KG] = K::pack_b(b(p, j0 + j));
+    } else if (b.cols_contiguous()) {  // column-major B, the last partial panel: each column front to back
+      for (Index j = 0; j < nr; ++j) {
+        const std::int8_t* col = b.data + (j0 + j) * b.cs;
+        BE* dcol = panel + j * K::KG;
+        for (Index p = 0; p < k; ++p) dcol[(p / K::KG) * K::NR * K::KG + p % K::KG] = K::pack_b(col[p]);
+      }
+    } else {  // row-major B: read each row's nr values
+      for (Index p = 0; p < k; ++p) {
+        BE* row = panel + (p / K::KG) * K::NR * K::KG + p % K::KG;
+        for (Index j = 0; j < nr; ++j) row[j * K::KG] = K::pack_b(b(p, j0 + j));
+      }
     }
   }
   out.correction.clear();
@@ -69,6 +92,21 @@ void pack_b(const Int8View& b, PackedBData& out) {
       for (Index p = 0; p < k; ++p) s += b(p, j);
       out.correction[static_cast<std::size_t>(j)] = 128 * s;
     }
+  }
+}
+
+/// Reads all of B back out of the packed data of kernel K into out (k x n, column-major, leading dimension k),
+/// walking the packed data front to back.
+template <class K>
+void unpack_b(const PackedBData& d, std::int8_t* out) {
+  const auto* data = d.data.as<typename K::BElem>();
+  for (Index j0 = 0; j0 < d.n; j0 += K::NR) {
+    const auto* panel = data + (j0 / K::NR) * d.panel_elems;
+    const Index nr = std::min<Index>(K::NR, d.n - j0);
+    for (Index g = 0; g < d.kgroups; ++g)
+      for (Index j = 0; j < nr; ++j)
+        for (Index t = 0; t < K::KG && g * K::KG + t < d.k; ++t)
+          out[(j0 + j) * d.k + g * K::KG + t] = K::unpack_b(panel[(g * K::NR + j) * K::KG + t]);
   }
 }
 
