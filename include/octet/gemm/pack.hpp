@@ -53,7 +53,7 @@ void pack_b(const Int8View& b, PackedBData& out) {
   const Index panels = ceil_div(n, K::NR);
   out.data = AlignedBuffer(static_cast<std::size_t>(std::max<Index>(panels * out.panel_elems, 1)) * sizeof(BE));
   BE* dst = out.data.as<BE>();
-  for (Index jp = 0; jp < panels; ++jp) {
+  for (Index jp = 0; k > 0 && jp < panels; ++jp) {  // k = 0: nothing to pack (and b.data may be null)
     BE* panel = dst + jp * out.panel_elems;
     const Index j0 = jp * K::NR, nr = std::min<Index>(K::NR, n - j0);
     // Only the padding needs zeros: a partial last panel, and the last k-group when k is not a multiple of KG.
@@ -140,6 +140,7 @@ void pack_a_part(const Int8View& a, Index panel_elems, Index p_begin, Index p_en
   if (k_end < g_end * KG)  // the last k-group has padding: clear it in every panel of this part
     for (Index q = p_begin; q < p_end; ++q)
       for (Index e = (g_end - 1) * MR * KG; e < g_end * MR * KG; ++e) out[q * panel_elems + e] = zero;
+  if (k_begin >= k_end) return;  // no depth (k = 0): only padding, and A's data may be null
   if (a_by_columns(a)) {
     // A few columns at a time (the caller keeps [k_begin, k_end) small enough for the columns to stay in
     // L1), one panel after the other: each panel is written front to back.

@@ -89,6 +89,10 @@ template <class P, class T>
 Int8View quantize_rows(const ConstView<T>& v, const unsigned char* skip, std::int8_t* codes, float* step,
                        float limit = std::numeric_limits<float>::infinity()) {
   constexpr bool is_float = std::is_same<T, float>::value;
+  if (v.cols == 0) {  // no values (and perhaps a null data pointer): every row has step 0 and no codes
+    std::fill(step, step + v.rows, 0.0f);
+    return Int8View{codes, v.rows, 0, 0, 1};
+  }
   const int threads = v.rows * v.cols >= (Index(1) << 18) ? num_threads() : 1;
   std::vector<float> keep;
   ColumnMask mask;
