@@ -106,8 +106,9 @@ TEST_CASE("concurrency: const calls of one LLMInt8Linear from several threads eq
       }
       std::vector<std::vector<MatrixXf>> got(callers);
       check_no_errors(run_together(callers, [&](int t) {
+        const auto u = static_cast<std::size_t>(t);
         octet::set_num_threads(2);  // octet's own threads inside each caller
-        for (int rep = 0; rep < 3; ++rep) got[static_cast<std::size_t>(t)].push_back(layer(xs[static_cast<std::size_t>(t)]));
+        for (int rep = 0; rep < 3; ++rep) got[u].push_back(layer(xs[u]));
       }));
       octet::set_num_threads(0);
       for (std::size_t t = 0; t < callers; ++t) {
