@@ -164,7 +164,7 @@ TEST_CASE("concurrency: gemm_i8 on one PackedB and the pure functions from sever
 
 // Large enough that every pass of a call (outlier scan, row quantization, packing of A, GEMM tiles) is split
 // between octet's threads, while two callers do this at once.
-TEST_CASE("concurrency: large calls with every pass threaded, from two threads", "[concurrency]") {
+TEST_CASE("concurrency: large calls with every pass threaded from two threads at once", "[concurrency]") {
   constexpr int callers = 2;
   const Index m = 1024, k = 1024, n = 40;
   const MatrixXf w = normal_matrix(k, n, 61);
