@@ -77,23 +77,24 @@ int main() {
   outlier(17, 93) = 40.0f;  // one value some 10x larger than the rest, as in LLM activations
   table("normal data with one outlier of 40 at (17, 93)", outlier);
 
-  // The seed notebook's ten values (LMDeploy's KV-cache int8 notes), quantized per tensor.
-  Eigen::RowVectorXf seed(10);
-  seed << 4.01378717f, 0.84344637f, 2.08489566f, 3.06421797f, 6.73548049f, 9.08727158f, 2.29349957f,
+  // Ten values of a worked example of LMDeploy's KV-cache int8 schemes (docs/quantization.md, "Ties"):
+  // np.random.seed(0); np.random.randint(0, 10, (10,)) + np.cos(np.random.uniform(0, 10, (10,))). Per tensor.
+  Eigen::RowVectorXf values(10);
+  values << 4.01378717f, 0.84344637f, 2.08489566f, 3.06421797f, 6.73548049f, 9.08727158f, 2.29349957f,
       4.51461278f, 1.0268764f, 4.98035689f;
-  const auto mid = octet::quantize<octet::MidRange>(seed);
-  const auto from_min = octet::quantize<octet::MinMax>(seed);
-  std::printf("the seed's ten values\n  x        ");
-  for (Eigen::Index i = 0; i < seed.size(); ++i) std::printf("%6.2f", static_cast<double>(seed(i)));
+  const auto mid = octet::quantize<octet::MidRange>(values);
+  const auto from_min = octet::quantize<octet::MinMax>(values);
+  std::printf("ten values of a KV-cache int8 example (docs/quantization.md)\n  x        ");
+  for (Eigen::Index i = 0; i < values.size(); ++i) std::printf("%6.2f", static_cast<double>(values(i)));
   std::printf("\n  MidRange ");
-  for (Eigen::Index i = 0; i < seed.size(); ++i) std::printf("%6d", static_cast<int>(mid.codes(0, i)));
+  for (Eigen::Index i = 0; i < values.size(); ++i) std::printf("%6d", static_cast<int>(mid.codes(0, i)));
   std::printf("   (c = %.4f, step = %.5f)\n  MinMax   ", static_cast<double>(mid.offset(0)),
               static_cast<double>(mid.step(0)));
-  for (Eigen::Index i = 0; i < seed.size(); ++i) std::printf("%6d", static_cast<int>(from_min.codes(0, i)));
+  for (Eigen::Index i = 0; i < values.size(); ++i) std::printf("%6d", static_cast<int>(from_min.codes(0, i)));
   std::printf("   (min = %.4f, step = %.5f)\n", static_cast<double>(from_min.offset(0)),
               static_cast<double>(from_min.step(0)));
   std::printf(
-      "  The minimum gets -128, not the notebook's -127: (min - c)/step is exactly -127.5 in real arithmetic,\n"
+      "  The minimum gets -128, not NumPy's -127: (min - c)/step is exactly -127.5 in real arithmetic,\n"
       "  a tie that octet's float32 rounding (half to even) sends to -128; NumPy's float64 landed just above.\n");
   return 0;
 }
