@@ -139,7 +139,7 @@ LLMInt8Options options_for(octet::Isa isa, OutlierWeights ow = OutlierWeights::d
 
 }  // namespace
 
-TEST_CASE("llm_int8: the seed 000 experiment, with int32 accumulation", "[llm_int8]") {
+TEST_CASE("llm_int8: vector-wise and LLM.int8() on a small experiment, with int32 accumulation", "[llm_int8]") {
   // X 50x100 and W 100x50 standard normal, a third of row 0 set to 6, threshold 5: 33 columns go to float.
   MatrixXf x = normal(50, 100, 2022), w = normal(100, 50, 2023);
   x.block(0, 0, 1, 33).setConstant(6.0f);
@@ -155,7 +155,7 @@ TEST_CASE("llm_int8: the seed 000 experiment, with int32 accumulation", "[llm_in
   const double err_vw = (vw.cast<double>() - truth).cwiseAbs().sum();
   INFO("sum |error|: LLM.int8() " << err_llm << ", vector-wise " << err_vw);
   CHECK(err_llm < err_vw);
-  // With int32 accumulation both are small (the seed's int16 accumulation overflowed: errors of ~3.5 and ~5 per
+  // With int32 accumulation both are small (an int16 accumulation, as in the design notes octet started from, overflowed: errors of ~3.5 and ~5 per
   // element): the mean error per element stays near 0.05 for values of order 10.
   CHECK(err_llm / 2500.0 < 0.1);
   CHECK(err_vw / 2500.0 < 0.15);

@@ -1,4 +1,4 @@
-// Tests of include/octet/quantize.hpp: the seed's worked examples, every scheme x granularity against a plain
+// Tests of include/octet/quantize.hpp: worked examples computed with NumPy, every scheme x granularity against a plain
 // scalar reference written here from the formulas, edge cases, expression inputs, errors, error_stats.
 #include "catch.hpp"
 
@@ -166,7 +166,7 @@ struct Combo {
   using granularity = G;
 };
 
-// Seed 003: np.random.seed(0); x = randint(0, 10, (10,)) + cos(uniform(0, 10, (10,))), recomputed in double.
+// The example: np.random.seed(0); x = randint(0, 10, (10,)) + cos(uniform(0, 10, (10,))), recomputed in double.
 const double seed_x[10] = {4.013787166047321,  0.8434463715450559, 2.084895657790428,  3.064217972120127,
                            6.735480487523881,  9.087271580440916,  2.29349957084318,   4.514612783212699,
                            1.0268764040477751, 4.9803568895277275};
@@ -176,18 +176,18 @@ bool seed_close(double x, double b) { return std::abs(x - b) <= 0.01 + 0.01 * st
 
 }  // namespace
 
-TEST_CASE("quantize: seed 003 mid-range and min-based examples", "[quantize][seed]") {
+TEST_CASE("quantize: NumPy mid-range and min-based examples", "[quantize][numpy]") {
   Eigen::RowVectorXd row(10);
   for (int i = 0; i < 10; ++i) row(i) = seed_x[i];
   const Eigen::VectorXd col = row.transpose();
 
-  // The seed (NumPy, float64) printed -29 -127 -89 -59 55 127 -83 -14 -122 0. octet computes in float32 and
+  // NumPy (float64) gives -29 -127 -89 -59 55 127 -83 -14 -122 0. octet computes in float32 and
   // gives -128 for the minimum (element 1): in exact arithmetic (min - c)/step is always -127.5 -- a tie,
   // which round-half-to-even sends to -128. Float64 happened to land at -127.49999999999999 (-> -127), float32
   // lands at -127.500015 (-> -128). Both reconstruct the minimum to within step/2. The maximum is the mirror
   // tie +127.5, which rounds to 128 in either precision and is clipped to 127.
   const int mid_expected[10] = {-29, -128, -89, -59, 55, 127, -83, -14, -122, 0};
-  const int min_expected[10] = {98, 0, 38, 69, 182, 255, 45, 114, 6, 128};  // identical to the seed
+  const int min_expected[10] = {98, 0, 38, 69, 182, 255, 45, 114, 6, 128};  // identical to NumPy's
 
   const auto mid_r = octet::quantize<octet::MidRange>(row);
   const auto mid_c = octet::quantize<octet::MidRange>(col);

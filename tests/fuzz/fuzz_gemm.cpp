@@ -128,8 +128,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     Index& d = (m >= n && m >= k) ? m : (n >= k ? n : k);
     d /= 2;
   }
-  // Known issue k0-null-offset (findings/README.md): with k = 0, more than one row of A or column of B trips UBSan.
-  if (k == 0 && !octet_fuzz::report_known_issues()) m = std::min<Index>(m, 1), n = std::min<Index>(n, 1);
   const int layout_a = in.below(kLayouts), layout_b = in.below(kLayouts);
   const int mode_a = in.below(4), mode_b = in.below(4);
   const std::int8_t junk = static_cast<std::int8_t>(in.byte());

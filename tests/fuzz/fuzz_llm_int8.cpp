@@ -192,8 +192,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     Index& d = (k >= n && k >= m) ? k : (n >= m ? n : m);
     d /= 2;
   }
-  // Known issue k0-null-offset (findings/README.md): with k = 0, more than one row trips UBSan.
-  if (k == 0 && !octet_fuzz::report_known_issues()) m = std::min<Index>(m, 1);
   const float threshold = threshold_from(in.byte());
   const float x_scale = std::ldexp(1.0f, in.below(10) - 6), w_scale = std::ldexp(1.0f, in.below(10) - 7);
   const int outlier_features = in.below(5);

@@ -106,7 +106,7 @@ struct AbsMax {
   }
 };
 
-/// Asymmetric int8 in [-128, 127] (the lecture's "zero-point quantization"): s = 255 / (max - min), where a
+/// Asymmetric int8 in [-128, 127] ("zero-point quantization"): s = 255 / (max - min), where a
 /// zero range counts as 1; z = round(-s*min) - 128; q = clip(round(s*x + z)); x_hat = (q - z) * step with
 /// step = (max - min) / 255, i.e. offset = -z*step. z is an integer; it lies in [-128, 127] when the group's
 /// range contains 0 and outside it otherwise.
