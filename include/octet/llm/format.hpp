@@ -37,6 +37,7 @@ struct Checksum {
     h = (h ^ v) * 0x100000001b3ull;
   }
   void add(const unsigned char* p, std::size_t n) {
+    if (n == 0) return;  // p may be null then (an empty layer's codes)
     if (carried > 0) {  // complete the partial word of the previous call first
       const std::size_t take = n < 8 - carried ? n : 8 - carried;
       std::memcpy(carry + carried, p, take);
@@ -112,6 +113,7 @@ class Writer {
  public:
   explicit Writer(std::ostream& out) : out_(out) {}
   void bytes(const void* p, std::size_t n) {
+    if (n == 0) return;
     sum_.add(static_cast<const unsigned char*>(p), n);
     out_.write(static_cast<const char*>(p), static_cast<std::streamsize>(n));
   }
@@ -190,6 +192,7 @@ class Reader {
     if (((h.flags & flag_float_weights) != 0) != (h.outlier_weights == 1))
       fail("the float-weights flag disagrees with outlier_weights");
     if (h.reserved != 0) fail("reserved field is " + std::to_string(h.reserved) + ", not 0");
+    if ((h.flags & flag_bias) && h.n == 0) fail("a bias flag for a layer with no outputs (n = 0)");
     // Shapes: small enough that every size below is exact in 64 bits, and consistent with the stream.
     const std::uint64_t limit = std::uint64_t(1) << 31;
     if (h.k > limit || h.n > limit || h.k * h.n > (std::uint64_t(1) << 40))
