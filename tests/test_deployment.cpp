@@ -227,6 +227,18 @@ TEST_CASE("deployment: save -> load -> forward is bit-identical, on every path a
       }
 }
 
+TEST_CASE("deployment: one stream holds several layers, one after the other", "[deployment]") {
+  const octet::LLMInt8Linear a(MatrixXf::Random(12, 5)), b(MatrixXf::Random(7, 9), 3.0f);
+  std::stringstream s;
+  a.save(s);
+  b.save(s);
+  const octet::LLMInt8Linear a2 = octet::LLMInt8Linear::load(s), b2 = octet::LLMInt8Linear::load(s);
+  const MatrixXf xa = MatrixXf::Random(3, 12), xb = MatrixXf::Random(3, 7);
+  CHECK(same_bits(a2(xa), a(xa)));
+  CHECK(same_bits(b2(xb), b(xb)));
+  CHECK(b2.threshold() == 3.0f);
+}
+
 TEST_CASE("deployment: a bad layer file is a std::runtime_error that says what is wrong", "[deployment]") {
   const octet::LLMInt8Linear layer(MatrixXf::Random(12, 5));
   const std::string good = saved(layer);
@@ -246,6 +258,9 @@ TEST_CASE("deployment: a bad layer file is a std::runtime_error that says what i
   std::string flipped = good;
   flipped[good.size() / 2] ^= 0x10;
   CHECK(load_error(flipped).find("checksum mismatch") != std::string::npos);
-  CHECK(load_error(good + "x").find("need") != std::string::npos);
+  CHECK(load_error(good + "x") == "no error");  // load reads one layer; what follows is the caller's
+  std::string deep = good;
+  deep[16] = 0, deep[17] = 0, deep[18] = 2;  // k = 131072, one past the int32 limit: rejected from the header
+  CHECK(load_error(deep).find("deeper than exact int32 accumulation allows") != std::string::npos);
   CHECK_THROWS_AS(octet::LLMInt8Linear::load(std::string("/nonexistent/dir/layer.octet")), std::runtime_error);
 }

@@ -25,6 +25,7 @@
 #include <cstddef>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <fstream>
 #include <istream>
 #include <limits>
@@ -316,7 +317,8 @@ class LLMInt8Linear {
   }
 
   /// Reads a layer written by save() and packs it for `isa` (default: the active path), so that a file written
-  /// on one machine loads on any other with the same results. A bad file is a std::runtime_error saying what is
+  /// on one machine loads on any other with the same results. It reads exactly one layer: a stream may hold
+  /// several, one after the other. A bad file is a std::runtime_error saying what is
   /// wrong (not an octet file, unsupported version, truncated at byte N, shape fields that disagree with the
   /// size, invalid values, checksum mismatch); nothing is allocated for sizes the stream does not hold.
   static LLMInt8Linear load(std::istream& in, std::optional<Isa> isa = std::nullopt) {
@@ -328,7 +330,6 @@ class LLMInt8Linear {
     const std::vector<float> bias = (h.flags & f::flag_bias) ? r.floats(h.n, "bias") : std::vector<float>();
     const std::vector<float> wf = (h.flags & f::flag_float_weights) ? r.floats(h.k * h.n, "float weights") : std::vector<float>();
     r.checksum();
-    if (h.k > static_cast<std::uint64_t>(detail::max_depth)) r.fail("k = " + std::to_string(h.k) + " is deeper than int32 accumulation allows");
     if (!(h.threshold >= 0.0f)) r.fail("the threshold is " + detail::to_text(h.threshold));
     for (std::size_t j = 0; j < steps.size(); ++j)
       if (!(steps[j] >= 0.0f) || !std::isfinite(steps[j])) r.fail("column step " + std::to_string(j) + " is " + detail::to_text(steps[j]));
@@ -347,7 +348,9 @@ class LLMInt8Linear {
     if (o.outlier_weights == OutlierWeights::float32) {
       // The codes and steps are a function of the float weights: rebuilding from them gives the saved layer.
       LLMInt8Linear layer(Eigen::Map<const Eigen::MatrixXf>(wf.data(), k, n), h.threshold, std::move(o));
-      if (layer.step_ != st || layer.weight_codes() != c) r.fail("the codes or steps disagree with the float weights");
+      if (std::memcmp(layer.step_.data(), st.data(), sizeof(float) * static_cast<std::size_t>(n)) != 0 ||
+          layer.weight_codes() != c)
+        r.fail("the codes or steps disagree with the float weights");
       return layer;
     }
     return from_quantized(c, st, h.threshold, std::move(o));

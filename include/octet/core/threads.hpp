@@ -18,6 +18,9 @@
 #if defined(_OPENMP)
 #  include <omp.h>
 #endif
+#if defined(__unix__)
+#  include <unistd.h>
+#endif
 
 namespace octet {
 namespace detail {
@@ -55,20 +58,37 @@ namespace detail {
 #if !defined(_OPENMP)
 /// The threads of parallel_for without OpenMP: started on first use, then kept (blocked on a condition variable
 /// between jobs) for the life of the process, so that a parallel region costs a wake-up, not a thread start.
-/// One job at a time: a caller that finds the pool busy runs its tasks itself.
+/// One job at a time: a caller that finds the pool busy (another thread's job, or a parallel_for nested in a
+/// task) runs its tasks itself, so concurrent callers do not wait for each other but only one of them gets the
+/// helpers. The workers are started by the first caller and inherit its CPU affinity. A child process made by
+/// fork() gets a new pool (the parent's threads do not exist there).
 class ThreadPool {
  public:
   static ThreadPool& instance() {
-    static ThreadPool* pool = new ThreadPool;  // never destroyed: its detached threads may outlive statics
-    return *pool;
+    // Never destroyed: its detached threads may outlive static destructors.
+    static std::atomic<ThreadPool*> pool{new ThreadPool};
+    ThreadPool* p = pool.load();
+#if defined(__unix__)
+    if (p->pid_ != ::getpid()) {  // forked: the workers are gone and the mutexes may be held by no one alive
+      ThreadPool* fresh = new ThreadPool;
+      if (!pool.compare_exchange_strong(p, fresh)) delete fresh;
+      p = pool.load();
+    }
+#endif
+    return *p;
   }
 
   /// Runs body(t) for t in [0, tasks) on this thread and up to threads - 1 workers; false (nothing run) when
-  /// the pool is busy. body must not throw.
+  /// the pool is busy or this thread is already inside one of its jobs. body must not throw.
   template <class Body>
   bool try_run(long tasks, int threads, Body& body) {
+    if (in_job()) return false;
     std::unique_lock<std::mutex> owner(busy_, std::try_to_lock);
     if (!owner) return false;
+    in_job() = true;
+    struct Leave {
+      ~Leave() { in_job() = false; }
+    } leave;
     const int helpers = grow(threads - 1);
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -103,7 +123,13 @@ class ThreadPool {
   void drain() {
     for (long t = next_++; t < tasks_; t = next_++) fn_(ctx_, t);
   }
+  /// Whether this thread is running a job of the pool (as its caller or as a worker).
+  static bool& in_job() {
+    thread_local bool inside = false;
+    return inside;
+  }
   void loop(int index) {
+    in_job() = true;
     unsigned long seen = 0;
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
@@ -126,6 +152,9 @@ class ThreadPool {
   std::atomic<long> next_{0};
   int wanted_ = 0, active_ = 0, started_ = 0;
   unsigned long generation_ = 0;
+#if defined(__unix__)
+  const pid_t pid_ = ::getpid();
+#endif
 };
 #endif
 

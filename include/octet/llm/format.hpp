@@ -1,11 +1,13 @@
 // octet — the saved-layer format of LLMInt8Linear (docs/format.md): little-endian, versioned, checksummed.
 //
-// This file reads and writes the bytes; llm_int8.hpp's save() and load() put a layer in and take one out.
+// This file reads and writes the bytes; llm_int8.hpp's save() and load() put a layer in and take one out. A
+// stream may hold several layers one after the other: load() reads exactly one.
 // Reading never trusts the header: the sizes it announces are checked against what the stream holds before
 // anything is allocated for them (when the stream can tell its size; otherwise memory grows only with the
 // bytes actually read), and every error is a std::runtime_error that says what is wrong and where.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -15,6 +17,8 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "../core/checks.hpp"
 
 namespace octet {
 namespace detail {
@@ -197,9 +201,12 @@ class Reader {
     const std::uint64_t limit = std::uint64_t(1) << 31;
     if (h.k > limit || h.n > limit || h.k * h.n > (std::uint64_t(1) << 40))
       fail("shape fields k = " + std::to_string(h.k) + ", n = " + std::to_string(h.n) + " are out of range");
+    if (h.k > static_cast<std::uint64_t>(max_depth))
+      fail("k = " + std::to_string(h.k) + " is deeper than exact int32 accumulation allows (at most " +
+           std::to_string(max_depth) + ")");
     const std::uint64_t need = h.payload_bytes();
-    const std::uint64_t have = remaining();
-    if (have != unknown && have != need)
+    const std::uint64_t have = remaining();  // a stream may hold more after the layer (another layer, say)
+    if (have != unknown && have < need)
       fail("shape fields k = " + std::to_string(h.k) + ", n = " + std::to_string(h.n) + " need " +
            std::to_string(header_bytes + need) + " bytes, the stream holds " + std::to_string(header_bytes + have));
     return h;
