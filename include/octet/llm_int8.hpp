@@ -233,17 +233,17 @@ class LLMInt8Linear {
       detail::with_path(isa_, [&](auto path) {
         using P = decltype(path);
         const bool bnb = semantics_ == Semantics::bitsandbytes;
-        std::vector<Eigen::Index> outliers;
-        if (bnb && threshold_ == 0.0f)  // bitsandbytes: no decomposition; the scan still rejects NaN/Inf
-          detail::llm::scan<P, TX>(xv, nullptr, who, "X");
-        else
-          outliers = detail::llm::scan<P, TX>(xv, &threshold_, who, "X", bnb);
-        std::vector<float> wo(static_cast<std::size_t>(static_cast<Eigen::Index>(outliers.size()) * n_));
+        detail::Scratch& scratch = detail::thread_scratch();  // per-call arrays, kept between calls
+        std::vector<Eigen::Index>& outliers = scratch.outliers;
+        // bitsandbytes with threshold 0: no decomposition; the scan still rejects NaN/Inf.
+        detail::llm::scan<P, TX>(xv, bnb && threshold_ == 0.0f ? nullptr : &threshold_, who, "X", bnb, outliers);
+        std::vector<float>& wo = scratch.wo;
+        wo.resize(static_cast<std::size_t>(static_cast<Eigen::Index>(outliers.size()) * n_));
         if (!outliers.empty()) outlier_weights<P>(outliers, wo.data());
         detail::llm::forward<P, TX, TY>(xv, outliers, packed_.data(), step_.data(), wo.data(),
                                         bias_.size() ? bias_.data() : nullptr, yv,
                                         bnb && !outliers.empty() ? threshold_ : std::numeric_limits<float>::infinity());
-        if (stats) stats->outlier_columns = std::move(outliers);
+        if (stats) stats->outlier_columns.assign(outliers.begin(), outliers.end());
       });
     });
   }

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <initializer_list>
 #include <mutex>
 #include <vector>
 
@@ -32,6 +33,11 @@ struct Scratch {
   AlignedBuffer pack_a;  ///< A packed into MR-row panels (gemm/driver.hpp)
   AlignedBuffer tile;    ///< one int32 tile of C (gemm/driver.hpp)
   AlignedBuffer codes;   ///< the int8 codes of X (llm/passes.hpp)
+  // The small per-call arrays of the LLM.int8() passes (llm/passes.hpp, llm_int8.hpp): kept, so that a call of a
+  // shape seen before on this thread allocates nothing.
+  std::vector<float> colmax, keep, sx, xo, wo, converted;
+  std::vector<unsigned char> ok, skip;
+  std::vector<std::ptrdiff_t> outliers;
 
   Scratch() {
     ScratchRegistry& r = ScratchRegistry::get();
@@ -45,7 +51,21 @@ struct Scratch {
   }
   Scratch(const Scratch&) = delete;
   Scratch& operator=(const Scratch&) = delete;
-  std::size_t bytes() const { return pack_a.size() + tile.size() + codes.size(); }
+  std::size_t bytes() const {
+    const std::size_t floats = colmax.capacity() + keep.capacity() + sx.capacity() + xo.capacity() + wo.capacity() +
+                               converted.capacity();
+    return pack_a.size() + tile.size() + codes.size() + floats * sizeof(float) + ok.capacity() + skip.capacity() +
+           outliers.capacity() * sizeof(std::ptrdiff_t);
+  }
+  void release() {
+    pack_a.release();
+    tile.release();
+    codes.release();
+    for (auto* v : {&colmax, &keep, &sx, &xo, &wo, &converted}) std::vector<float>().swap(*v);
+    std::vector<unsigned char>().swap(ok);
+    std::vector<unsigned char>().swap(skip);
+    std::vector<std::ptrdiff_t>().swap(outliers);
+  }
 };
 
 /// This thread's scratch.
@@ -62,11 +82,7 @@ inline Scratch& thread_scratch() {
 inline void release_scratch() {
   detail::ScratchRegistry& r = detail::ScratchRegistry::get();
   std::lock_guard<std::mutex> lock(r.mutex);
-  for (detail::Scratch* s : r.all) {
-    s->pack_a.release();
-    s->tile.release();
-    s->codes.release();
-  }
+  for (detail::Scratch* s : r.all) s->release();
 }
 
 /// The bytes of scratch memory octet holds on all threads (see release_scratch).

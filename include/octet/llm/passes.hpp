@@ -53,12 +53,14 @@ bool scan_columns_converted(const ConstView<T>& v, Index c0, Index c1, float* co
 /// ascending. T is float, or a
 /// 16-bit float type (Eigen::bfloat16, Eigen::half) read as float.
 template <class P, class T>
-std::vector<Index> scan(const ConstView<T>& v, const float* threshold, const char* who, const char* name,
-                        bool inclusive = false) {
-  std::vector<float> colmax(static_cast<std::size_t>(v.cols));
+void scan(const ConstView<T>& v, const float* threshold, const char* who, const char* name, bool inclusive,
+          std::vector<Index>& out) {
+  std::vector<float>& colmax = thread_scratch().colmax;
+  colmax.resize(static_cast<std::size_t>(v.cols));
   const Index chunk = 512;
   const long tasks = static_cast<long>(ceil_div(v.cols, chunk));
-  std::vector<unsigned char> ok(static_cast<std::size_t>(std::max<long>(tasks, 1)), 1);
+  std::vector<unsigned char>& ok = thread_scratch().ok;
+  ok.assign(static_cast<std::size_t>(std::max<long>(tasks, 1)), 1);
   // A light, memory-bound pass: threads only pay off (and each parallel region is a synchronisation point)
   // for about a million values or more.
   const int threads = v.rows * v.cols >= (Index(1) << 20) ? num_threads() : 1;
@@ -73,11 +75,19 @@ std::vector<Index> scan(const ConstView<T>& v, const float* threshold, const cha
   });
   for (unsigned char g : ok)
     if (!g) throw_non_finite(v, who, name);
-  std::vector<Index> out;
+  out.clear();
   if (threshold)
     for (Index c = 0; c < v.cols; ++c)
       if (inclusive ? colmax[static_cast<std::size_t>(c)] >= *threshold : colmax[static_cast<std::size_t>(c)] > *threshold)
         out.push_back(c);
+}
+
+/// scan() returning a new vector.
+template <class P, class T>
+std::vector<Index> scan(const ConstView<T>& v, const float* threshold, const char* who, const char* name,
+                        bool inclusive = false) {
+  std::vector<Index> out;
+  scan<P, T>(v, threshold, who, name, inclusive, out);
   return out;
 }
 
@@ -94,7 +104,7 @@ Int8View quantize_rows(const ConstView<T>& v, const unsigned char* skip, std::in
     return Int8View{codes, v.rows, 0, 0, 1};
   }
   const int threads = v.rows * v.cols >= (Index(1) << 18) ? num_threads() : 1;
-  std::vector<float> keep;
+  std::vector<float>& keep = thread_scratch().keep;
   ColumnMask mask;
   if (skip) {
     keep.resize(static_cast<std::size_t>(v.cols));
@@ -109,7 +119,8 @@ Int8View quantize_rows(const ConstView<T>& v, const unsigned char* skip, std::in
   if (v.rows_contiguous()) {
     const Index per_task = std::max<Index>(1, (Index(1) << 15) / std::max<Index>(v.cols, 1));
     parallel_for(static_cast<long>(ceil_div(v.rows, per_task)), threads, [&](long t) {
-      std::vector<float> buf(is_float ? 0 : static_cast<std::size_t>(v.cols));
+      std::vector<float>& buf = thread_scratch().converted;  // this task's thread's
+      if (!is_float) buf.resize(static_cast<std::size_t>(v.cols));
       const Index g1 = std::min(v.rows, (t + 1) * per_task);
       for (Index g = t * per_task; g < g1; ++g) {
         const T* row = v.data + g * v.rs;
@@ -131,7 +142,8 @@ Int8View quantize_rows(const ConstView<T>& v, const unsigned char* skip, std::in
     if constexpr (is_float) {
       P::Float::quantize_block(v, g0, rows, mask, codes, v.rows, step);
     } else {  // the block's rows as float, column-major
-      std::vector<float> buf(static_cast<std::size_t>(rows * v.cols));
+      std::vector<float>& buf = thread_scratch().converted;
+      buf.resize(static_cast<std::size_t>(rows * v.cols));
       for (Index c = 0; c < v.cols; ++c)
         for (Index i = 0; i < rows; ++i) buf[static_cast<std::size_t>(c * rows + i)] = static_cast<float>(v(g0 + i, c));
       P::Float::quantize_block(FloatView{buf.data(), rows, v.cols, 1, rows}, 0, rows, mask, codes + g0, v.rows, step + g0);
@@ -150,16 +162,19 @@ void forward(const ConstView<TX>& x, const std::vector<Index>& outliers, const P
              float limit = std::numeric_limits<float>::infinity()) {
   const Index m = x.rows, k = x.cols, n = pb.n, r = static_cast<Index>(outliers.size());
   if (m == 0 || n == 0) return;
-  std::vector<unsigned char> skip;
+  Scratch& scratch = thread_scratch();
+  std::vector<unsigned char>& skip = scratch.skip;
   if (r > 0) {
     skip.assign(static_cast<std::size_t>(k), 0);
     for (Index c : outliers) skip[static_cast<std::size_t>(c)] = 1;
   }
-  AlignedBuffer& code_buffer = thread_scratch().codes;
+  AlignedBuffer& code_buffer = scratch.codes;
   code_buffer.resize(static_cast<std::size_t>(std::max<Index>(m * k, 1)));
-  std::vector<float> sx(static_cast<std::size_t>(m));
+  std::vector<float>& sx = scratch.sx;
+  sx.resize(static_cast<std::size_t>(m));
   const Int8View codes = quantize_rows<P, TX>(x, r > 0 ? skip.data() : nullptr, code_buffer.as<std::int8_t>(), sx.data(), limit);
-  std::vector<float> xo(static_cast<std::size_t>(m * r));
+  std::vector<float>& xo = scratch.xo;
+  xo.resize(static_cast<std::size_t>(m * r));
   for (Index i = 0; i < m; ++i)
     for (Index q = 0; q < r; ++q)
       xo[static_cast<std::size_t>(i * r + q)] = static_cast<float>(x(i, outliers[static_cast<std::size_t>(q)]));
