@@ -348,7 +348,7 @@ class LLMInt8Linear {
     if (o.outlier_weights == OutlierWeights::float32) {
       // The codes and steps are a function of the float weights: rebuilding from them gives the saved layer.
       LLMInt8Linear layer(Eigen::Map<const Eigen::MatrixXf>(wf.data(), k, n), h.threshold, std::move(o));
-      if (std::memcmp(layer.step_.data(), st.data(), sizeof(float) * static_cast<std::size_t>(n)) != 0 ||
+      if ((n > 0 && std::memcmp(layer.step_.data(), st.data(), sizeof(float) * static_cast<std::size_t>(n)) != 0) ||
           layer.weight_codes() != c)
         r.fail("the codes or steps disagree with the float weights");
       return layer;
