@@ -68,7 +68,9 @@ class PackedB {
   Eigen::Index cols() const { return data_.n; }  ///< n
   Isa isa() const { return data_.isa; }          ///< the kernel family this layout is for
   /// Bytes held (packed data plus per-column corrections).
-  std::size_t bytes() const { return data_.data.size() + data_.correction.size() * sizeof(std::int32_t); }
+  std::size_t bytes() const {
+    return data_.data.size() + (data_.correction.size() + data_.block_correction.size()) * sizeof(std::int32_t);
+  }
 
   const detail::PackedBData& data() const { return data_; }  ///< the packed representation (for octet's own use)
 

@@ -85,6 +85,13 @@ struct LLMInt8Options {
   std::optional<Isa> isa;
   /// Optional bias, added to every row of the result: empty (none) or n entries.
   Eigen::VectorXf bias;
+  /// Block-wise scales along k: 0 (the default) is LLM.int8()'s vector-wise scaling, one step per row of X and
+  /// one per column of W; 32, 64, 128 or 256 cut k into blocks of that many values (the last one may be
+  /// shorter), with one step per row of X and block, and one per column of W and block. Within a block the int8
+  /// products are summed exactly in int32; each block sum is scaled by step_x(i, b) * step_w(b, j) in float and
+  /// accumulated, block after block, inside the GEMM. Outlier columns (the threshold) work on top of it. Any other
+  /// value is std::invalid_argument.
+  Eigen::Index block_size = 0;
 };
 
 /// What one LLMInt8Linear call did (pass a pointer to receive it).
@@ -181,8 +188,8 @@ class LLMInt8Linear {
       detail::with_path(isa_, [&](auto path) {
         using P = decltype(path);
         detail::llm::scan<P>(wv, nullptr, who, "W");
-        step_.resize(n_);
-        packed_ = PackedB(detail::llm::quantize_weights<P>(wv, nullptr, step_.data()));
+        step_.resize(weight_blocks() * n_);
+        packed_ = PackedB(detail::llm::quantize_weights<P>(wv, nullptr, step_.data(), block_));
       });
       if (outlier_weights_ == OutlierWeights::float32) {
         weights_f32_.resize(k_, n_);
@@ -242,35 +249,56 @@ class LLMInt8Linear {
         if (!outliers.empty()) outlier_weights<P>(outliers, wo.data());
         detail::llm::forward<P, TX, TY>(xv, outliers, packed_.data(), step_.data(), wo.data(),
                                         bias_.size() ? bias_.data() : nullptr, yv,
-                                        bnb && !outliers.empty() ? threshold_ : std::numeric_limits<float>::infinity());
+                                        bnb && !outliers.empty() ? threshold_ : std::numeric_limits<float>::infinity(),
+                                        block_);
         if (stats) stats->outlier_columns.assign(outliers.begin(), outliers.end());
       });
     });
   }
 
   /// A layer from weights quantized elsewhere: `codes` (k x n int8, any Eigen expression; bitsandbytes' CB is
-  /// n x k: pass CB.transpose()) and `column_steps` (n floats, step = absmax / 127: bitsandbytes' SCB / 127).
-  /// The codes are packed as they are. Throws std::invalid_argument when column_steps is not n long or
+  /// n x k: pass CB.transpose()) and `column_steps` (n floats, step = absmax / 127: bitsandbytes' SCB / 127;
+  /// with options.block_size > 0, a ceil(k / block_size) x n matrix of block steps, as weight_steps()).
+  /// The codes are packed as they are. Throws std::invalid_argument when column_steps has the wrong size or
   /// options.outlier_weights is float32 (there are no float weights), std::domain_error on a negative or
   /// non-finite step, and as the constructor for the rest.
   template <class DC, class DS>
   static LLMInt8Linear from_quantized(const Eigen::MatrixBase<DC>& codes, const Eigen::MatrixBase<DS>& column_steps,
                                      float threshold = 6.0f, LLMInt8Options options = LLMInt8Options()) {
     const char* who = "octet::LLMInt8Linear::from_quantized";
-    if (column_steps.size() != codes.cols())
-      throw std::invalid_argument(std::string(who) + ": " + std::to_string(column_steps.size()) + " column steps for " +
-                                  std::to_string(codes.cols()) + " columns of codes");
-    if (options.outlier_weights == OutlierWeights::float32)
-      throw std::invalid_argument(std::string(who) + ": OutlierWeights::float32 needs float weights; use dequantized_int8");
-    const Eigen::VectorXf steps = column_steps.template cast<float>().reshaped();
-    for (Eigen::Index j = 0; j < steps.size(); ++j)
-      if (!(steps(j) >= 0.0f) || !std::isfinite(steps(j)))
-        throw std::domain_error(std::string(who) + ": column step " + std::to_string(j) + " is " +
-                                detail::to_text(steps(j)) + " (steps are finite and >= 0)");
     LLMInt8Linear layer;
     layer.init(codes.rows(), codes.cols(), threshold, std::move(options), who);
-    layer.step_ = steps;
-    layer.packed_ = PackedB(codes, layer.isa_);
+    const Eigen::Index blocks = layer.weight_blocks();
+    if (layer.block_ == 0 ? column_steps.size() != codes.cols()
+                          : column_steps.rows() != blocks || column_steps.cols() != codes.cols())
+      throw std::invalid_argument(std::string(who) + ": " +
+                                  (layer.block_ == 0 ? std::to_string(column_steps.size()) + " column steps"
+                                                     : "block steps of " + detail::shape(column_steps.rows(), column_steps.cols())) +
+                                  " for " + detail::shape(codes.rows(), codes.cols()) + " codes" +
+                                  (layer.block_ == 0 ? "" : " in blocks of " + std::to_string(layer.block_) + " (" +
+                                                                detail::shape(blocks, codes.cols()) + " expected)"));
+    if (layer.outlier_weights_ == OutlierWeights::float32)
+      throw std::invalid_argument(std::string(who) + ": OutlierWeights::float32 needs float weights; use dequantized_int8");
+    layer.step_.resize(blocks * layer.n_);  // block-major: entry b * n + j
+    if (layer.block_ == 0)
+      layer.step_ = column_steps.template cast<float>().reshaped();
+    else
+      Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(layer.step_.data(), blocks, layer.n_) =
+          column_steps.template cast<float>();
+    for (Eigen::Index j = 0; j < layer.step_.size(); ++j)
+      if (!(layer.step_(j) >= 0.0f) || !std::isfinite(layer.step_(j)))
+        throw std::domain_error(std::string(who) + ": column step " + std::to_string(j) + " is " +
+                                detail::to_text(layer.step_(j)) + " (steps are finite and >= 0)");
+    detail::with_int8_view(codes, [&](const detail::Int8View& v) {
+      detail::with_path(layer.isa_, [&](auto path) {
+        using K = typename decltype(path)::Kernel;
+        detail::PackedBData d;
+        detail::pack_b<K>(v, d);
+        d.isa = layer.isa_;
+        detail::set_block_correction<K>(d, layer.block_);
+        layer.packed_ = PackedB(std::move(d));
+      });
+    });
     return layer;
   }
 
@@ -296,9 +324,11 @@ class LLMInt8Linear {
     h.threshold = threshold_;
     h.outlier_weights = outlier_weights_ == OutlierWeights::float32 ? 1u : 0u;
     h.semantics = semantics_ == Semantics::bitsandbytes ? 1u : 0u;
+    h.block_size = static_cast<std::uint32_t>(block_);
+    h.version = block_ > 0 ? 2u : 1u;
     f::Writer w(out);
     w.header(h);
-    w.floats(step_.data(), static_cast<std::size_t>(n_));
+    w.floats(step_.data(), static_cast<std::size_t>(step_.size()));
     const MatrixXi8 codes = weight_codes();  // column-major: column j of W (its k codes) after column j - 1
     w.bytes(codes.data(), static_cast<std::size_t>(codes.size()));
     if (bias_.size()) w.floats(bias_.data(), static_cast<std::size_t>(n_));
@@ -325,7 +355,7 @@ class LLMInt8Linear {
     namespace f = detail::format;
     f::Reader r(in, "octet::LLMInt8Linear::load");
     const f::Header h = r.header();
-    const std::vector<float> steps = r.floats(h.n, "column steps");
+    const std::vector<float> steps = r.floats(h.blocks() * h.n, "column steps");
     const std::vector<std::int8_t> codes = r.int8s(h.k * h.n, "codes");
     const std::vector<float> bias = (h.flags & f::flag_bias) ? r.floats(h.n, "bias") : std::vector<float>();
     const std::vector<float> wf = (h.flags & f::flag_float_weights) ? r.floats(h.k * h.n, "float weights") : std::vector<float>();
@@ -342,13 +372,15 @@ class LLMInt8Linear {
     o.outlier_weights = h.outlier_weights == 1 ? OutlierWeights::float32 : OutlierWeights::dequantized_int8;
     o.semantics = h.semantics == 1 ? Semantics::bitsandbytes : Semantics::paper;
     o.isa = isa;
+    o.block_size = static_cast<Eigen::Index>(h.block_size);
     if (!bias.empty()) o.bias = Eigen::Map<const Eigen::VectorXf>(bias.data(), n);
     const Eigen::Map<const MatrixXi8> c(codes.data(), k, n);
-    const Eigen::Map<const Eigen::VectorXf> st(steps.data(), n);
+    const Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> st(
+        steps.data(), static_cast<Eigen::Index>(h.blocks()), n);
     if (o.outlier_weights == OutlierWeights::float32) {
       // The codes and steps are a function of the float weights: rebuilding from them gives the saved layer.
       LLMInt8Linear layer(Eigen::Map<const Eigen::MatrixXf>(wf.data(), k, n), h.threshold, std::move(o));
-      if ((n > 0 && std::memcmp(layer.step_.data(), st.data(), sizeof(float) * static_cast<std::size_t>(n)) != 0) ||
+      if ((n > 0 && std::memcmp(layer.step_.data(), st.data(), sizeof(float) * steps.size()) != 0) ||
           layer.weight_codes() != c)
         r.fail("the codes or steps disagree with the float weights");
       return layer;
@@ -369,7 +401,15 @@ class LLMInt8Linear {
   OutlierWeights outlier_weights() const { return outlier_weights_; }
   Semantics semantics() const { return semantics_; }
   Isa isa() const { return isa_; }                    ///< the kernel family the weights are packed for
-  const Eigen::VectorXf& weight_step() const { return step_; }  ///< per column of W: max|W(:, j)| / 127
+  /// Per column of W: max|W(:, j)| / 127. With block-wise scales, the blocks x n steps of weight_steps(), block
+  /// after block (entry b * n + j).
+  const Eigen::VectorXf& weight_step() const { return step_; }
+  /// The steps of W as a matrix: 1 x n, or with block-wise scales blocks x n (step of column j in block b:
+  /// max |W(p, j)| / 127 over the block's rows p; the shape of PerColumnBlock's steps).
+  Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> weight_steps() const {
+    return {step_.data(), weight_blocks(), n_};
+  }
+  Eigen::Index block_size() const { return block_; }  ///< 0 (vector-wise) or the block of k with its own scales
   const Eigen::VectorXf& bias() const { return bias_; }         ///< empty when there is none
   const PackedB& packed_weights() const { return packed_; }     ///< the packed int8 codes of W
 
@@ -384,6 +424,10 @@ class LLMInt8Linear {
   /// The shape, options and their checks, shared by the constructor and from_quantized.
   void init(Eigen::Index k, Eigen::Index n, float threshold, LLMInt8Options options, const char* who) {
     detail::check_threshold(threshold, who);
+    const Eigen::Index g = options.block_size;
+    if (g != 0 && g != 32 && g != 64 && g != 128 && g != 256)
+      throw std::invalid_argument(std::string(who) + ": block_size is " + std::to_string(g) +
+                                  " (0 for vector-wise scales, or 32, 64, 128 or 256)");
     detail::check_depth(k, who);
     if (options.bias.size() != 0 && options.bias.size() != n)
       throw std::invalid_argument(std::string(who) + ": the bias has " + std::to_string(options.bias.size()) +
@@ -399,6 +443,7 @@ class LLMInt8Linear {
     semantics_ = options.semantics;
     isa_ = options.isa ? *options.isa : active_isa_id();
     bias_ = std::move(options.bias);
+    block_ = options.block_size;
   }
 
   void swap(LLMInt8Linear& o) noexcept {
@@ -408,11 +453,15 @@ class LLMInt8Linear {
     std::swap(outlier_weights_, o.outlier_weights_);
     std::swap(semantics_, o.semantics_);
     std::swap(isa_, o.isa_);
+    std::swap(block_, o.block_);
     bias_.swap(o.bias_);
     std::swap(packed_, o.packed_);
     step_.swap(o.step_);
     weights_f32_.swap(o.weights_f32_);
   }
+
+  /// Rows of weight_steps(): 1, or ceil(k / block_size) (1 when k = 0: one empty block, steps 0).
+  Eigen::Index weight_blocks() const { return block_ > 0 && k_ > 0 ? (k_ + block_ - 1) / block_ : 1; }
 
   /// The weights the outlier rows of W contribute with: r x n row-major.
   template <class P>
@@ -422,7 +471,7 @@ class LLMInt8Linear {
         for (Eigen::Index j = 0; j < n_; ++j) out[static_cast<Eigen::Index>(q) * n_ + j] = weights_f32_(rows[q], j);
       return;
     }
-    detail::llm::dequantized_rows<P>(packed_.data(), step_.data(), rows, out);
+    detail::llm::dequantized_rows<P>(packed_.data(), step_.data(), rows, out, block_);
   }
 
   Eigen::Index k_ = 0, n_ = 0;
@@ -430,6 +479,7 @@ class LLMInt8Linear {
   OutlierWeights outlier_weights_ = OutlierWeights::dequantized_int8;
   Semantics semantics_ = Semantics::paper;
   Isa isa_ = Isa::scalar;
+  Eigen::Index block_ = 0;
   Eigen::VectorXf bias_;
   PackedB packed_;
   Eigen::VectorXf step_;

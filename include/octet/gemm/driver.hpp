@@ -24,12 +24,16 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
 
 #include "../core/buffer.hpp"
 #include "../core/config.hpp"
 #include "../core/scratch.hpp"
 #include "../core/threads.hpp"
 #include "../core/views.hpp"
+#include "../kernels/contract.hpp"
 #include "pack.hpp"
 
 namespace octet {
@@ -40,11 +44,74 @@ constexpr Index few_row_panels = 6;
 /// Rows per epilogue call (a multiple of every MR in octet).
 constexpr Index epilogue_strip_rows = 48;
 
+/// Whether kernel K folds block sums into float accumulators itself (K::micro_blocked: the x86 kernels), rather
+/// than through an int32 buffer and the path's Float::fold_block.
+template <class K, class = void>
+struct has_micro_blocked : std::false_type {};
+template <class K>
+struct has_micro_blocked<K, std::void_t<decltype(&K::micro_blocked)>> : std::true_type {};
+
+/// No block-wise scales (the default of gemm_driver's Fold).
+struct NoFold {
+  void operator()(float*, Index, const std::int32_t*, Index, Index, Index, const float*, const float*,
+                  const std::int32_t*, bool) const {}
+};
+
+/// Block-wise scales: computes the float accumulators of the tile rows [i0, i0 + rows) x columns [j0, j0 + cols)
+/// into acc (row-major, leading dimension ldt), from packed A (panels of a_panel_elems) and packed B.
+template <class K, class Fold>
+void blocked_tile(const typename K::AElem* a_packed, Index a_panel_elems, const PackedBData& b, const BlockScales& sc,
+                  const Fold& fold, Index i0, Index rows, Index j0, Index cols, bool few_rows, float* acc, Index ldt) {
+  using BE = typename K::BElem;
+  const Index kgroups = b.kgroups, block_groups = sc.block / K::KG;
+  const Index blocks = ceil_div(kgroups, block_groups);
+  if (blocks == 0)  // k = 0: no block, the accumulators stay +0
+    for (Index r = 0; r < rows; ++r) std::fill(acc + r * ldt, acc + r * ldt + cols, 0.0f);
+  // Many rows: KC deep at a time (a whole number of blocks), as without blocks; few rows: the whole depth.
+  const Index chunk_blocks = few_rows ? std::max<Index>(blocks, 1) : (K::KC / K::KG) / block_groups;
+  const BE* b_packed = b.data.as<BE>();
+  for (Index b0 = 0; b0 < blocks; b0 += chunk_blocks) {
+    const Index b1 = std::min(blocks, b0 + chunk_blocks);
+    for (Index jj = 0; jj < cols; jj += K::NR) {
+      const int nr = static_cast<int>(std::min<Index>(K::NR, cols - jj));
+      const BE* bp = b_packed + ((j0 + jj) / K::NR) * b.panel_elems;
+      auto a_at = [&](Index ii, Index g0) { return a_packed + ((i0 + ii) / K::MR) * a_panel_elems + g0 * K::MR * K::KG; };
+      if constexpr (has_micro_blocked<K>::value) {  // the chunk's blocks in one call, folded from the registers
+        const Index g0 = b0 * block_groups, gs = std::min(kgroups, b1 * block_groups) - g0;
+        const std::int32_t* corr = sc.corr ? sc.corr + b0 * sc.corr_ld + j0 + jj : nullptr;
+        for (Index ii = 0; ii < rows; ii += K::MR)
+          K::micro_blocked(static_cast<int>(std::min<Index>(K::MR, rows - ii)), nr, gs, block_groups, a_at(ii, g0),
+                           bp + g0 * K::NR * K::KG, acc + ii * ldt + jj, ldt, sc.sx + b0 * sc.m + i0 + ii, sc.m,
+                           sc.sw + b0 * sc.n + j0 + jj, sc.n, corr, sc.corr_ld, b0 == 0);
+      } else {  // one block at a time into an MR x NR buffer in L1, folded at once
+        alignas(64) std::int32_t sums[K::MR * K::NR];
+        for (Index bl = b0; bl < b1; ++bl) {
+          const Index g0 = bl * block_groups, gs = std::min(block_groups, kgroups - g0);
+          const std::int32_t* corr = sc.corr ? sc.corr + bl * sc.corr_ld + j0 + jj : nullptr;
+          for (Index ii = 0; ii < rows; ii += K::MR) {
+            const Index mr = std::min<Index>(K::MR, rows - ii);
+            K::micro(static_cast<int>(mr), nr, gs, a_at(ii, g0), bp + g0 * K::NR * K::KG, sums, K::NR, false);
+            fold(acc + ii * ldt + jj, ldt, sums, K::NR, mr, nr, sc.sx + bl * sc.m + i0 + ii, sc.sw + bl * sc.n + j0 + jj,
+                 corr, bl == 0);
+          }
+        }
+      }
+    }
+  }
+}
+
 /// Runs C = A * B with kernel K. `epilogue(i0, j0, rows, cols, tile, ldt)` receives each block of C
 /// (row-major int32, element (r, c) at tile[r*ldt + c]) exactly once, possibly from several threads at once;
 /// the blocks partition C.
-template <class K, class Epilogue>
-void gemm_driver(const Int8View& a, const PackedBData& b, Epilogue&& epilogue, int threads) {
+///
+/// With block-wise scales (`scales` not null, kernels/contract.hpp's BlockScales), each micro-kernel call covers
+/// one block of depth for one MR x NR block of C, into an int32 buffer of MR x NR on the stack (it stays in L1),
+/// and `fold` (a path's Float::fold_block) folds it into the tile's float accumulators at once: no pass over
+/// memory beyond the tile. Blocks are folded in ascending order whatever the tiling and the threads, so results
+/// are bit-identical across both. The epilogue then receives float tiles (the accumulators).
+template <class K, class Epilogue, class Fold = NoFold>
+void gemm_driver(const Int8View& a, const PackedBData& b, Epilogue&& epilogue, int threads,
+                 const BlockScales* scales = nullptr, Fold fold = Fold()) {
   using AE = typename K::AElem;
   using BE = typename K::BElem;
   static_assert(K::MC % K::MR == 0 && K::NC % K::NR == 0 && K::KC % K::KG == 0, "blocking must fit the kernel");
@@ -84,6 +151,10 @@ void gemm_driver(const Int8View& a, const PackedBData& b, Epilogue&& epilogue, i
   const Index n_tiles = ceil_div(n, nc);
   const bool few_rows = mc <= few_row_panels * K::MR;
   const Index kc_groups = few_rows ? std::max<Index>(kgroups, 1) : K::KC / K::KG;
+  const Index block_groups = scales ? scales->block / K::KG : 0;  // k-groups per block
+  if (scales && (std::is_same<Fold, NoFold>::value || block_groups <= 0 || scales->block % K::KG != 0 || (K::KC / K::KG) % block_groups != 0))
+    throw std::logic_error("octet: block size " + std::to_string(scales->block) + " does not fit the '" + K::name +
+                           "' kernel");
   const BE* b_packed = b.data.as<BE>();
   const std::int32_t* correction = b.correction.empty() ? nullptr : b.correction.data();
 
@@ -96,6 +167,17 @@ void gemm_driver(const Int8View& a, const PackedBData& b, Epilogue&& epilogue, i
     AlignedBuffer& c_buffer = thread_scratch().tile;
     c_buffer.resize(static_cast<std::size_t>(round_up(rows, K::MR) * ldt) * sizeof(std::int32_t));
     std::int32_t* OCTET_RESTRICT tile = c_buffer.as<std::int32_t>();
+
+    if constexpr (!std::is_same<Fold, NoFold>::value) {
+      if (scales) {  // block-wise scales: float accumulators in the tile
+        float* OCTET_RESTRICT acc = c_buffer.as<float>();
+        blocked_tile<K>(a_packed, a_panel_elems, b, *scales, fold, i0, rows, j0, cols, few_rows, acc, ldt);
+        for (Index s0 = 0; s0 < rows; s0 += epilogue_strip_rows)
+          epilogue(i0 + s0, j0, std::min<Index>(epilogue_strip_rows, rows - s0), cols,
+                   static_cast<const float*>(acc + s0 * ldt), ldt);
+        return;
+      }
+    }
 
     for (Index g0 = 0; g0 < std::max<Index>(kgroups, 1); g0 += kc_groups) {
       const Index gs = std::min(kc_groups, kgroups - g0);

@@ -33,6 +33,9 @@ struct PackedBData {
   AlignedBuffer data;
   // 128 * sum_p B(p, j) when the kernel shifts A, else empty; zero padded to whole NR panels
   std::vector<std::int32_t> correction;
+  // Block-wise scales (LLMInt8Options::block_size) with a kernel that shifts A: 128 * (column sums of B over each
+  // block of k), blocks x round_up(n, NR) row-major (set_block_correction); else empty
+  std::vector<std::int32_t> block_correction;
 };
 
 /// Where element (p, j) of B sits in the packed data of kernel K (in elements).
@@ -116,6 +119,25 @@ void unpack_b_rows(const PackedBData& d, const Index* rows, Index r, Out* out) {
   const auto* data = d.data.as<typename K::BElem>();
   for (Index q = 0; q < r; ++q)
     for (Index j = 0; j < d.n; ++j) out[q * d.n + j] = static_cast<Out>(K::unpack_b(data[packed_b_offset<K>(d, rows[q], j)]));
+}
+
+/// Fills d.block_correction for block-wise scales over blocks of `block` k (a multiple of K::KG) when kernel K
+/// shifts A; clears it otherwise. Read from the packed data, whose padding is zero.
+template <class K>
+void set_block_correction(PackedBData& d, Index block) {
+  d.block_correction.clear();
+  if (!K::shift_a || block <= 0 || d.k == 0) return;
+  const Index ld = round_up(d.n, K::NR), groups_per_block = block / K::KG;
+  d.block_correction.assign(static_cast<std::size_t>(ceil_div(d.k, block) * ld), 0);
+  const auto* data = d.data.as<typename K::BElem>();
+  for (Index j0 = 0; j0 < d.n; j0 += K::NR) {
+    const auto* panel = data + (j0 / K::NR) * d.panel_elems;
+    for (Index g = 0; g < d.kgroups; ++g) {
+      std::int32_t* corr = d.block_correction.data() + (g / groups_per_block) * ld + j0;
+      for (Index j = 0; j < K::NR; ++j)
+        for (Index t = 0; t < K::KG; ++t) corr[j] += 128 * K::unpack_b(panel[(g * K::NR + j) * K::KG + t]);
+    }
+  }
 }
 
 /// Whether A is best read a column at a time (rows adjacent, as in column-major A).

@@ -29,6 +29,10 @@
 //      quantize_block(v, g0, mb, mask, codes, ld, step)  the same for rows [g0, g0 + mb) of a column-major v
 //      epilogue_tile(e, i0, j0, rows, cols, tile, ldt)    dequantize a finished int32 tile (DequantEpilogue)
 //      store_tile(tile, ldt, rows, cols, out)             copy an int32 tile into an int32 matrix
+//      fold_block(acc, lda, c, ldc, rows, cols, sx, sw, corr, first)
+//                      acc[r*lda + j] = (first ? +0 : acc[..]) + dequant(c[r*ldc + j] - corr[j], sx[r], sw[j]):
+//                      one block's int32 sums into the float accumulators (BlockScales); corr may be null
+//      epilogue_tile also takes a float tile (block-wise scales): y = acc + outliers + bias
 //    Every implementation performs the same float32 operations in the same order (no FMA contraction, round
 //    half to even), so all paths give bit-identical results; float_scalar.hpp is the reference.
 #pragma once
@@ -53,6 +57,13 @@ struct ColumnMask {
   float limit = std::numeric_limits<float>::infinity();
   bool skipped(Index c) const { return skip && skip[c]; }
   bool by_limit() const { return limit != std::numeric_limits<float>::infinity(); }
+  /// The mask of columns [c0, ...): column c of the result is column c0 + c of this one.
+  ColumnMask from(Index c0) const {
+    ColumnMask m = *this;
+    if (m.skip) m.skip += c0;
+    if (m.keep) m.keep += c0;
+    return m;
+  }
   /// |x| as it counts towards its row's absmax in column c.
   float counted(Index c, float x) const {
     const float a = std::abs(x);
@@ -77,6 +88,21 @@ struct DequantEpilogueT {
   const float* bias;       // n entries or null
 };
 using DequantEpilogue = DequantEpilogueT<float>;
+
+/// Block-wise scales (LLMInt8Options::block_size): the depth is cut into blocks of `block` consecutive k (the
+/// last one may be shorter); within a block the int8 products are summed exactly in int32, and each block sum
+/// C_b(i, j) is folded into a float accumulator in ascending b, starting from +0:
+///   acc(i, j) = acc(i, j) + dequant(C_b(i, j), sx(i, b), sw(b, j))     (FloatScalar::dequant, every product rounded)
+/// The epilogue then adds the outlier product and the bias to acc as DequantEpilogueT does to (C * sx) * sw.
+struct BlockScales {
+  Index block = 0;                       // values of k per block: a multiple of every kernel's KG, 0 = no blocks
+  const float* sx = nullptr;             // blocks x m, block-major: the step of row i of X in block b is sx[b * m + i]
+  Index m = 0;
+  const float* sw = nullptr;             // blocks x n, row-major: the step of column j of W in block b is sw[b * n + j]
+  Index n = 0;
+  const std::int32_t* corr = nullptr;    // kernels that shift A: 128 * (column sums of B per block), blocks x corr_ld
+  Index corr_ld = 0;
+};
 
 namespace kernels {
 

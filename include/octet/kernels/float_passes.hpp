@@ -149,17 +149,48 @@ struct FloatPasses {
     }
   }
 
-  /// Eight consecutive outputs of row i, columns j..j+7 (t: the tile at (i, j)).
-  template <class E>
-  static F epilogue8(const E& e, Index i, Index j, const std::int32_t* t) {
-    const F c = V::cvt_i32(t), cx = V::mul(c, V::set1(e.sx[i]));
-    F v = V::no_fma(V::mul(cx, V::load(e.sw + j)));
+  /// FloatScalar::dequant of eight values c with one row step sx and eight column steps sw.
+  static F dequant8(F c, float sx, const float* sw) {
+    const F cx = V::mul(c, V::set1(sx));
+    F v = V::no_fma(V::mul(cx, V::load(sw)));
     if (!V::all(V::le_and(V::all_true(), V::abs(cx), V::set1(S::float_max)))) {  // rare: C * sx overflowed
       float cs[8], vs[8];
       V::store(cs, c);
-      for (int q = 0; q < 8; ++q) vs[q] = S::dequant(cs[q], e.sx[i], e.sw[j + q]);
+      for (int q = 0; q < 8; ++q) vs[q] = S::dequant(cs[q], sx, sw[q]);
       v = V::load(vs);
     }
+    return v;
+  }
+
+  /// FloatScalar::fold_block.
+  static void fold_block(float* acc, Index lda, const std::int32_t* c, Index ldc, Index rows, Index cols,
+                         const float* sx, const float* sw, const std::int32_t* corr, bool first) {
+    const Index cols8 = cols / 8 * 8;
+    for (Index r = 0; r < rows; ++r) {
+      float* a = acc + r * lda;
+      const std::int32_t* cr = c + r * ldc;
+      for (Index j = 0; j < cols8; j += 8) {
+        const F t = dequant8(corr ? V::cvt_i32_minus(cr + j, corr + j) : V::cvt_i32(cr + j), sx[r], sw + j);
+        V::store(a + j, V::add(first ? V::set1(0.0f) : V::load(a + j), t));
+      }
+      if (cols8 < cols)
+        S::fold_block(a + cols8, lda, cr + cols8, ldc, 1, cols - cols8, sx + r, sw + cols8, corr ? corr + cols8 : nullptr, first);
+    }
+  }
+
+  /// Eight consecutive outputs of row i, columns j..j+7 (t: the tile at (i, j)).
+  template <class E>
+  static F epilogue8(const E& e, Index i, Index j, const std::int32_t* t) {
+    return finish8(e, i, j, dequant8(V::cvt_i32(t), e.sx[i], e.sw + j));
+  }
+  /// The same from float accumulators of block-wise sums.
+  template <class E>
+  static F epilogue8(const E& e, Index i, Index j, const float* t) {
+    return finish8(e, i, j, V::load(t));
+  }
+  /// v + the outlier product + the bias (FloatScalar::finish_one).
+  template <class E>
+  static F finish8(const E& e, Index i, Index j, F v) {
     if (e.r > 0) {
       F o = V::set1(0.0f);
       for (Index q = 0; q < e.r; ++q) o = V::add(V::no_fma(V::mul(V::set1(e.xo[i * e.r + q]), V::load(e.wo + q * e.n + j))), o);
@@ -178,9 +209,9 @@ struct FloatPasses {
     for (int t = 0; t < 8; ++t) p[t] = static_cast<Out>(buf[t]);
   }
 
-  template <class Out>
+  template <class Out, class T>
   static void epilogue_tile(const Epilogue<Out>& e, Index i0, Index j0, Index rows, Index cols,
-                            const std::int32_t* tile, Index ldt) {
+                            const T* tile, Index ldt) {
     const Index cols8 = cols / 8 * 8;
     Index i = 0;
     if (e.y.rs == 1 && e.y.cs != 1) {  // column-major destination: blocks of 8 x 8, transposed in registers

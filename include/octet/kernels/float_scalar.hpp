@@ -85,7 +85,16 @@ struct FloatScalar {
   /// One element of the epilogue (see DequantEpilogueT), in float.
   template <class E>
   static float epilogue_one(const E& e, Index i, Index j, std::int32_t c) {
-    float v = dequant(static_cast<float>(c), e.sx[i], e.sw[j]);
+    return finish_one(e, i, j, dequant(static_cast<float>(c), e.sx[i], e.sw[j]));
+  }
+  /// The same from a float accumulator of block-wise sums (BlockScales): v + outliers + bias.
+  template <class E>
+  static float epilogue_one(const E& e, Index i, Index j, float v) {
+    return finish_one(e, i, j, v);
+  }
+  /// v + sum_q xo * wo (from 0, ascending q) + bias.
+  template <class E>
+  static float finish_one(const E& e, Index i, Index j, float v) {
     if (e.r > 0) {
       float o = 0.0f;
       for (Index q = 0; q < e.r; ++q) o = no_fma(e.xo[i * e.r + q] * e.wo[q * e.n + j]) + o;
@@ -95,10 +104,25 @@ struct FloatScalar {
     return v;
   }
 
-  /// y(i0 + i, j0 + j) = epilogue of tile[i*ldt + j] for i < rows, j < cols.
-  template <class Out>
+  /// acc[r*lda + j] = (first ? +0 : acc[r*lda + j]) + dequant(c[r*ldc + j] - corr[j], sx[r], sw[j]) for r < rows,
+  /// j < cols (corr may be null): one block of block-wise sums folded into the float accumulators.
+  static void fold_block(float* acc, Index lda, const std::int32_t* c, Index ldc, Index rows, Index cols,
+                         const float* sx, const float* sw, const std::int32_t* corr, bool first) {
+    for (Index r = 0; r < rows; ++r)
+      for (Index j = 0; j < cols; ++j) {
+        const std::int32_t v = corr ? static_cast<std::int32_t>(static_cast<std::uint32_t>(c[r * ldc + j]) -
+                                                                static_cast<std::uint32_t>(corr[j]))
+                                    : c[r * ldc + j];
+        const float t = dequant(static_cast<float>(v), sx[r], sw[j]);
+        acc[r * lda + j] = (first ? 0.0f : acc[r * lda + j]) + t;
+      }
+  }
+
+  /// y(i0 + i, j0 + j) = epilogue of tile[i*ldt + j] for i < rows, j < cols; the tile holds int32 sums, or float
+  /// accumulators of block-wise sums.
+  template <class Out, class T>
   static void epilogue_tile(const DequantEpilogueT<Out>& e, Index i0, Index j0, Index rows, Index cols,
-                            const std::int32_t* tile, Index ldt) {
+                            const T* tile, Index ldt) {
     for (Index i = 0; i < rows; ++i)
       for (Index j = 0; j < cols; ++j)
         e.y(i0 + i, j0 + j) = static_cast<Out>(epilogue_one(e, i0 + i, j0 + j, tile[i * ldt + j]));

@@ -25,7 +25,9 @@ namespace detail {
 namespace format {
 
 constexpr char magic[8] = {'O', 'C', 'T', 'E', 'T', 'L', 'I', 'N'};
-constexpr std::uint32_t version = 1;
+// Version 1: vector-wise layers; version 2 (written only for block-wise layers, so that version-1 files stay
+// as they were): the last header field is the block size and the steps are blocks x n.
+constexpr std::uint32_t version = 2;
 constexpr std::size_t header_bytes = 48;
 constexpr std::uint32_t flag_bias = 1u, flag_float_weights = 2u, known_flags = 3u;
 
@@ -74,11 +76,14 @@ struct Header {
   float threshold = 0.0f;
   std::uint32_t outlier_weights = 0;  // 0 dequantized_int8, 1 float32
   std::uint32_t semantics = 0;        // 0 paper, 1 bitsandbytes
-  std::uint32_t reserved = 0;
+  std::uint32_t block_size = 0;       // version 2: 32, 64, 128 or 256; version 1: 0 (the field was reserved)
+
+  /// Rows of steps: 1, or ceil(k / block_size) (1 when k = 0).
+  std::uint64_t blocks() const { return block_size == 0 || k == 0 ? 1 : (k + block_size - 1) / block_size; }
 
   /// Bytes after the header: steps, codes, bias, float weights, checksum.
   std::uint64_t payload_bytes() const {
-    std::uint64_t b = 4 * n + k * n + 8;
+    std::uint64_t b = 4 * blocks() * n + k * n + 8;
     if (flags & flag_bias) b += 4 * n;
     if (flags & flag_float_weights) b += 4 * k * n;
     return b;
@@ -131,7 +136,7 @@ class Writer {
     put_u32(b + 32, float_bits(h.threshold));
     put_u32(b + 36, h.outlier_weights);
     put_u32(b + 40, h.semantics);
-    put_u32(b + 44, h.reserved);
+    put_u32(b + 44, h.block_size);
     bytes(b, header_bytes);
   }
   void floats(const float* p, std::size_t n) {
@@ -181,21 +186,23 @@ class Reader {
     bytes(b + 8, header_bytes - 8, "header");
     Header h;
     h.version = get_u32(b + 8);
-    if (h.version != version)
-      fail("unsupported version " + std::to_string(h.version) + " (this octet reads version " + std::to_string(version) + ")");
+    if (h.version != 1 && h.version != 2)
+      fail("unsupported version " + std::to_string(h.version) + " (this octet reads versions 1 and 2)");
     h.flags = get_u32(b + 12);
     h.k = get_u64(b + 16);
     h.n = get_u64(b + 24);
     h.threshold = bits_float(get_u32(b + 32));
     h.outlier_weights = get_u32(b + 36);
     h.semantics = get_u32(b + 40);
-    h.reserved = get_u32(b + 44);
+    h.block_size = get_u32(b + 44);
     if (h.flags & ~known_flags) fail("unknown flags " + std::to_string(h.flags));
     if (h.outlier_weights > 1) fail("unknown outlier_weights " + std::to_string(h.outlier_weights));
     if (h.semantics > 1) fail("unknown semantics " + std::to_string(h.semantics));
     if (((h.flags & flag_float_weights) != 0) != (h.outlier_weights == 1))
       fail("the float-weights flag disagrees with outlier_weights");
-    if (h.reserved != 0) fail("reserved field is " + std::to_string(h.reserved) + ", not 0");
+    if (h.version == 1 && h.block_size != 0) fail("reserved field is " + std::to_string(h.block_size) + ", not 0");
+    if (h.version == 2 && h.block_size != 32 && h.block_size != 64 && h.block_size != 128 && h.block_size != 256)
+      fail("block size " + std::to_string(h.block_size) + " (32, 64, 128 or 256)");
     if ((h.flags & flag_bias) && h.n == 0) fail("a bias flag for a layer with no outputs (n = 0)");
     // Shapes: small enough that every size below is exact in 64 bits, and consistent with the stream.
     const std::uint64_t limit = std::uint64_t(1) << 31;

@@ -95,9 +95,13 @@ std::vector<Index> scan(const ConstView<T>& v, const float* threshold, const cha
 /// finite `limit`, over every value below it instead: see ColumnMask), writing the codes of skipped columns as 0 and each row's step to step[i]. Codes are row-major (leading dimension
 /// v.cols) when rows are contiguous, else column-major (leading dimension v.rows); returns their view. 16-bit
 /// float input is converted a row (or a block of rows) at a time into a float buffer, never as a whole.
+///
+/// With `block` > 0 every row is cut into blocks of `block` columns (the last one may be shorter), each quantized
+/// on its own: the step of row i in block b goes to step[b * v.rows + i] (block-major), so that block 0's steps
+/// are where the row steps are without blocks.
 template <class P, class T>
 Int8View quantize_rows(const ConstView<T>& v, const unsigned char* skip, std::int8_t* codes, float* step,
-                       float limit = std::numeric_limits<float>::infinity()) {
+                       float limit = std::numeric_limits<float>::infinity(), Index block = 0) {
   constexpr bool is_float = std::is_same<T, float>::value;
   if (v.cols == 0) {  // no values (and perhaps a null data pointer): every row has step 0 and no codes
     std::fill(step, step + v.rows, 0.0f);
@@ -116,6 +120,7 @@ Int8View quantize_rows(const ConstView<T>& v, const unsigned char* skip, std::in
     mask.keep = keep.data();
   }
   mask.limit = limit;
+  const Index width = block > 0 ? block : v.cols;  // columns per block
   if (v.rows_contiguous()) {
     const Index per_task = std::max<Index>(1, (Index(1) << 15) / std::max<Index>(v.cols, 1));
     parallel_for(static_cast<long>(ceil_div(v.rows, per_task)), threads, [&](long t) {
@@ -131,7 +136,9 @@ Int8View quantize_rows(const ConstView<T>& v, const unsigned char* skip, std::in
           for (Index c = 0; c < v.cols; ++c) buf[static_cast<std::size_t>(c)] = static_cast<float>(row[c]);
           in = buf.data();
         }
-        P::Float::quantize_row(in, mask, v.cols, codes + g * v.cols, step + g);
+        for (Index c0 = 0, b = 0; c0 < v.cols; c0 += width, ++b)
+          P::Float::quantize_row(in + c0, mask.from(c0), std::min(width, v.cols - c0), codes + g * v.cols + c0,
+                                 step + b * v.rows + g);
       }
     });
     return Int8View{codes, v.rows, v.cols, v.cols, 1};
@@ -139,14 +146,21 @@ Int8View quantize_rows(const ConstView<T>& v, const unsigned char* skip, std::in
   const Index mb = 32;
   parallel_for(static_cast<long>(ceil_div(v.rows, mb)), threads, [&](long t) {
     const Index g0 = t * mb, rows = std::min(mb, v.rows - g0);
+    // Rows [g0, g0 + rows) of the float view f (whose row 0 is row r0 of v), block by block.
+    auto blocks_of = [&](const FloatView& f, Index r0) {
+      for (Index c0 = 0, b = 0; c0 < v.cols; c0 += width, ++b)
+        P::Float::quantize_block(FloatView{f.data + c0 * f.cs, f.rows, std::min(width, v.cols - c0), f.rs, f.cs},
+                                 g0 - r0, rows, mask.from(c0), codes + c0 * v.rows + r0, v.rows,
+                                 step + b * v.rows + r0);
+    };
     if constexpr (is_float) {
-      P::Float::quantize_block(v, g0, rows, mask, codes, v.rows, step);
+      blocks_of(v, 0);
     } else {  // the block's rows as float, column-major
       std::vector<float>& buf = thread_scratch().converted;
       buf.resize(static_cast<std::size_t>(rows * v.cols));
       for (Index c = 0; c < v.cols; ++c)
         for (Index i = 0; i < rows; ++i) buf[static_cast<std::size_t>(c * rows + i)] = static_cast<float>(v(g0 + i, c));
-      P::Float::quantize_block(FloatView{buf.data(), rows, v.cols, 1, rows}, 0, rows, mask, codes + g0, v.rows, step + g0);
+      blocks_of(FloatView{buf.data(), rows, v.cols, 1, rows}, g0);
     }
   });
   return Int8View{codes, v.rows, v.cols, 1, v.rows};
@@ -154,13 +168,15 @@ Int8View quantize_rows(const ConstView<T>& v, const unsigned char* skip, std::in
 
 /// The per-call part shared by matmul_llm_int8 and LLMInt8Linear: quantizes X's rows over the non-outlier
 /// columns, gathers the outlier columns, and runs the GEMM with the fused epilogue into y (m x n).
-/// wsteps: n column steps of W; wo: r x n row-major outlier weights (r = outliers.size()); bias: n or null;
-/// limit: see quantize_rows.
+/// wsteps: n column steps of W, or with block-wise scales (block > 0) blocks x n of them (BlockScales::sw; pb
+/// then holds the block corrections its kernel needs: set_block_correction); wo: r x n row-major outlier
+/// weights (r = outliers.size()); bias: n or null; limit: see quantize_rows.
 template <class P, class TX, class TY>
 void forward(const ConstView<TX>& x, const std::vector<Index>& outliers, const PackedBData& pb, const float* wsteps,
              const float* wo, const float* bias, const MutView<TY>& y,
-             float limit = std::numeric_limits<float>::infinity()) {
+             float limit = std::numeric_limits<float>::infinity(), Index block = 0) {
   const Index m = x.rows, k = x.cols, n = pb.n, r = static_cast<Index>(outliers.size());
+  const Index blocks = block > 0 ? ceil_div(k, block) : 1;
   if (m == 0 || n == 0) return;
   Scratch& scratch = thread_scratch();
   std::vector<unsigned char>& skip = scratch.skip;
@@ -171,42 +187,60 @@ void forward(const ConstView<TX>& x, const std::vector<Index>& outliers, const P
   AlignedBuffer& code_buffer = scratch.codes;
   code_buffer.resize(static_cast<std::size_t>(std::max<Index>(m * k, 1)));
   std::vector<float>& sx = scratch.sx;
-  sx.resize(static_cast<std::size_t>(m));
-  const Int8View codes = quantize_rows<P, TX>(x, r > 0 ? skip.data() : nullptr, code_buffer.as<std::int8_t>(), sx.data(), limit);
+  sx.resize(static_cast<std::size_t>(std::max<Index>(m * std::max<Index>(blocks, 1), 1)));  // k = 0: quantize_rows writes m steps
+  const Int8View codes =
+      quantize_rows<P, TX>(x, r > 0 ? skip.data() : nullptr, code_buffer.as<std::int8_t>(), sx.data(), limit, block);
   std::vector<float>& xo = scratch.xo;
   xo.resize(static_cast<std::size_t>(m * r));
   for (Index i = 0; i < m; ++i)
     for (Index q = 0; q < r; ++q)
       xo[static_cast<std::size_t>(i * r + q)] = static_cast<float>(x(i, outliers[static_cast<std::size_t>(q)]));
   const DequantEpilogueT<TY> e{y, sx.data(), wsteps, xo.data(), wo, r, n, bias};
-  gemm_driver<typename P::Kernel>(
-      codes, pb,
-      [&e](Index i0, Index j0, Index rows, Index cols, const std::int32_t* tile, Index ldt) {
-        P::Float::epilogue_tile(e, i0, j0, rows, cols, tile, ldt);
-      },
-      num_threads());
+  // The tile holds int32 sums, or (block-wise scales) float accumulators.
+  auto epilogue = [&e](Index i0, Index j0, Index rows, Index cols, const auto* tile, Index ldt) {
+    P::Float::epilogue_tile(e, i0, j0, rows, cols, tile, ldt);
+  };
+  if (block == 0) {
+    gemm_driver<typename P::Kernel>(codes, pb, epilogue, num_threads());
+    return;
+  }
+  using K = typename P::Kernel;
+  const BlockScales scales{block, sx.data(), m, wsteps, n, pb.block_correction.empty() ? nullptr : pb.block_correction.data(),
+                           round_up(n, K::NR)};
+  auto fold = [](float* acc, Index lda, const std::int32_t* c, Index ldc, Index rows, Index cols, const float* bsx,
+                 const float* bsw, const std::int32_t* corr, bool first) {
+    P::Float::fold_block(acc, lda, c, ldc, rows, cols, bsx, bsw, corr, first);
+  };
+  gemm_driver<K>(codes, pb, epilogue, num_threads(), &scales, fold);
 }
 
 /// W (k x n) quantized per column (AbsMax over the rows whose skip flag is 0) and packed for path P: the codes
 /// are computed as the rows of W's transpose. step receives n column steps.
+/// With block > 0, W's columns are quantized per block of `block` rows: step receives blocks x n steps,
+/// row-major (BlockScales::sw), and the packed data the block corrections its kernel needs.
 template <class P>
-PackedBData quantize_weights(const FloatView& w, const unsigned char* skip_rows, float* step) {
+PackedBData quantize_weights(const FloatView& w, const unsigned char* skip_rows, float* step, Index block = 0) {
   std::vector<std::int8_t> codes(static_cast<std::size_t>(std::max<Index>(w.rows * w.cols, 1)));
-  const Int8View wt_codes = quantize_rows<P, float>(w.transposed(), skip_rows, codes.data(), step);
+  const Int8View wt_codes =
+      quantize_rows<P, float>(w.transposed(), skip_rows, codes.data(), step, std::numeric_limits<float>::infinity(), block);
   PackedBData packed;
   pack_b<typename P::Kernel>(wt_codes.transposed(), packed);
   packed.isa = P::isa;
+  set_block_correction<typename P::Kernel>(packed, block);
   return packed;
 }
 
 /// The outlier rows of W as the int8 path holds them, dequantized (code * column step, as
-/// Quantized::dequantize does): r x n row-major into out.
+/// Quantized::dequantize does; with block-wise scales, the step of the row's block): r x n row-major into out.
 template <class P>
-void dequantized_rows(const PackedBData& pb, const float* step, const std::vector<Index>& rows, float* out) {
+void dequantized_rows(const PackedBData& pb, const float* step, const std::vector<Index>& rows, float* out,
+                      Index block = 0) {
   const Index r = static_cast<Index>(rows.size()), n = pb.n;
   unpack_b_rows<typename P::Kernel>(pb, rows.data(), r, out);
-  for (Index q = 0; q < r; ++q)
-    for (Index j = 0; j < n; ++j) out[q * n + j] = no_fma(out[q * n + j] * step[j]);
+  for (Index q = 0; q < r; ++q) {
+    const float* s = step + (block > 0 ? rows[static_cast<std::size_t>(q)] / block : 0) * n;
+    for (Index j = 0; j < n; ++j) out[q * n + j] = no_fma(out[q * n + j] * s[j]);
+  }
 }
 
 /// matmul_vectorwise (threshold null) and matmul_llm_int8 on views, into y (m x n).

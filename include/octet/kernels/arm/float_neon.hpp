@@ -70,6 +70,9 @@ struct VecNeon {
     vst1_s8(out, vqmovn_s16(vcombine_s16(vqmovn_s32(v.lo), vqmovn_s32(v.hi))));
   }
   static F cvt_i32(const std::int32_t* p) { return {vcvtq_f32_s32(vld1q_s32(p)), vcvtq_f32_s32(vld1q_s32(p + 4))}; }
+  static F cvt_i32_minus(const std::int32_t* p, const std::int32_t* q) {
+    return {vcvtq_f32_s32(vsubq_s32(vld1q_s32(p), vld1q_s32(q))), vcvtq_f32_s32(vsubq_s32(vld1q_s32(p + 4), vld1q_s32(q + 4)))};
+  }
   static M all_true() { return {vdupq_n_u32(~0u), vdupq_n_u32(~0u)}; }
   static M le_and(M ok, F a, F b) { return {vandq_u32(ok.lo, vcleq_f32(a.lo, b.lo)), vandq_u32(ok.hi, vcleq_f32(a.hi, b.hi))}; }
   static bool all(M ok) { return vminvq_u32(vandq_u32(ok.lo, ok.hi)) == ~0u; }

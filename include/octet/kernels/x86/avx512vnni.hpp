@@ -46,6 +46,7 @@ struct Ops {
 
   static V zero() { return _mm512_setzero_si512(); }
   static V add(V a, V b) { return _mm512_add_epi32(a, b); }
+  static V sub(V a, V b) { return _mm512_sub_epi32(a, b); }
   static V load_c(const std::int32_t* p) { return _mm512_loadu_si512(p); }
   static void store_c(std::int32_t* p, V v) { _mm512_storeu_si512(p, v); }
   static Mask mask(int live) { return static_cast<Mask>(live >= 16 ? 0xFFFF : live <= 0 ? 0 : (1u << live) - 1u); }
@@ -59,6 +60,21 @@ struct Ops {
   }
   static V madd(V acc, V a, V b) { return _mm512_dpbusd_epi32(acc, a, b); }
   static void prefetch_b(const BElem* p) { _mm_prefetch(reinterpret_cast<const char*>(p + prefetch_bytes), _MM_HINT_T0); }
+
+  // Float accumulators of block-wise scales (micro_blocked): 16 floats a vector.
+  using F = __m512;
+  static F to_float(V v) { return _mm512_maskz_cvtepi32_ps(0xFFFF, v); }  // maskz: no GCC 12 -Wmaybe-uninitialized (PR 105593)
+  static F fzero() { return _mm512_setzero_ps(); }
+  static F fset1(float x) { return _mm512_set1_ps(x); }
+  static F fload(const float* p) { return _mm512_loadu_ps(p); }
+  static F fload(const float* p, Mask m) { return _mm512_maskz_loadu_ps(m, p); }
+  static void fstore(float* p, F v) { _mm512_storeu_ps(p, v); }
+  static F fadd(F a, F b) { return _mm512_add_ps(a, b); }
+  static F fmul(F a, F b) {  // rounded on its own: never fused with a following add into an FMA
+    F r = _mm512_mul_ps(a, b);
+    __asm__("" : "+v"(r));
+    return r;
+  }
 };
 
 #include "micro.hpp"

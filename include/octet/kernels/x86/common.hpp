@@ -16,6 +16,8 @@
 
 #include <immintrin.h>
 
+#include "../float_scalar.hpp"
+
 OCTET_TARGET_BEGIN("avx2")
 namespace octet {
 namespace detail {
@@ -29,6 +31,7 @@ struct Acc256 {
   static constexpr int lanes = 8;
   static V zero() { return _mm256_setzero_si256(); }
   static V add(V a, V b) { return _mm256_add_epi32(a, b); }
+  static V sub(V a, V b) { return _mm256_sub_epi32(a, b); }
   static V load_c(const std::int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
   static void store_c(std::int32_t* p, V v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
   /// The first `live` lanes (any int; <= 0: none, >= 8: all).
@@ -44,6 +47,22 @@ struct Acc256 {
     return _mm256_set1_epi32(x);
   }
   static void prefetch_b(const void*) {}
+
+  // Float accumulators of block-wise scales (micro_blocked): 8 floats a vector.
+  using F = __m256;
+  static F to_float(V v) { return _mm256_cvtepi32_ps(v); }
+  static F fzero() { return _mm256_setzero_ps(); }
+  static F fset1(float x) { return _mm256_set1_ps(x); }
+  static F fload(const float* p) { return _mm256_loadu_ps(p); }
+  static F fload(const float* p, Mask m) { return _mm256_maskload_ps(p, m); }
+  static void fstore(float* p, F v) { _mm256_storeu_ps(p, v); }
+  static F fadd(F a, F b) { return _mm256_add_ps(a, b); }
+  /// a * b rounded on its own: the barrier keeps a caller's -mfma from fusing it with a following add.
+  static F fmul(F a, F b) {
+    F r = _mm256_mul_ps(a, b);
+    __asm__("" : "+x"(r));
+    return r;
+  }
 };
 
 /// Packs one panel of MR (4, 6 or 8) rows of column-major A (A(r, p) = src[r + p*cs]) over k in [k_begin,

@@ -57,6 +57,11 @@ struct VecAvx2 {
   static F cvt_i32(const std::int32_t* p) {
     return _mm256_cvtepi32_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
   }
+  /// (p[t] - q[t]) as floats, the difference wrapping as int32 does.
+  static F cvt_i32_minus(const std::int32_t* p, const std::int32_t* q) {
+    return _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)),
+                                               _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q))));
+  }
   static M all_true() { return _mm256_castsi256_ps(_mm256_set1_epi32(-1)); }
   static M le_and(M ok, F a, F b) { return _mm256_and_ps(ok, _mm256_cmp_ps(a, b, _CMP_LE_OQ)); }
   static bool all(M ok) { return _mm256_movemask_ps(ok) == 0xFF; }
