@@ -371,8 +371,9 @@ def print_markdown(rows, shapes, threads, wanted, where, isa, ort_version, date,
             notes.append(f"{LABELS[nm]}: relative error up to {max(float(c.split()[1]) for c in cs):.1e}")
         else:
             exact = sum(c == "exact" for c in cs)
-            notes.append(f"{LABELS[nm]}: exact in {exact} of {len(cs)} cases" +
-                         ("" if exact == len(cs) else " (" + ", ".join(c for c in cs if c != "exact") + ")"))
+            shares = [int(c.split("/")[0]) / int(c.split("/")[1].split()[0]) for c in cs if c != "exact"]
+            notes.append(f"{LABELS[nm]}: exact in {exact} of {len(cs)} cases" + (
+                "" if not shares else f" ({100 * min(shares):.0f}-{100 * max(shares):.0f}% of the checked entries differ)"))
     print("Checked on the first rows (up to 4) against int64 / float64 references: " + "; ".join(notes) + ".")
 
 
