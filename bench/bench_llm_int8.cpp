@@ -228,10 +228,16 @@ struct LayerVariant {
   octet::LLMInt8Options (*options)();
 };
 
-/// The layer variants the outlier family measures. Add a row for each option to compare, e.g.
-///   {"float32_weights", [] { octet::LLMInt8Options o; o.outlier_weights = octet::OutlierWeights::float32; return o; }},
+/// The layer variants the outlier family measures: add a row for each option to compare (a block size, ...).
+/// float32_weights keeps W in float for the outlier path: its outlier rows are copied from a row-major float
+/// matrix instead of being read back out of the packed int8 layout and dequantized.
 const std::vector<LayerVariant> kLayerVariants = {
     {"default", [] { return octet::LLMInt8Options(); }},
+    {"float32_weights", [] {
+       octet::LLMInt8Options o;
+       o.outlier_weights = octet::OutlierWeights::float32;
+       return o;
+     }},
 };
 const std::vector<int> kOutlierCounts = {0, 1, 8, 32};
 const std::vector<long> kOutlierMs = {1, 32, 128, 512};
