@@ -26,7 +26,8 @@ inline void set_all_threads(int threads) {
 #endif
 }
 
-/// The console reporter, also keeping the median (or single-run) GOPS counter of every case by name.
+/// The console reporter, also keeping the median (or single-run) GOPS counter, and every other counter, of every
+/// case by name.
 class TableReporter : public benchmark::ConsoleReporter {
  public:
   explicit TableReporter(OutputOptions options = OO_Defaults) : benchmark::ConsoleReporter(options) {}
@@ -37,10 +38,13 @@ class TableReporter : public benchmark::ConsoleReporter {
       if (run.error_occurred || !(run.aggregate_name == "median" || single)) continue;
       const auto it = run.counters.find("GOPS");
       if (it != run.counters.end()) medians[run.run_name.function_name] = it->second.value;
+      for (const auto& c : run.counters) counters[run.run_name.function_name][c.first] = c.second.value;
     }
     benchmark::ConsoleReporter::ReportRuns(runs);
   }
   std::map<std::string, double> medians;
+  /// Every counter of the same runs (median or single run), by case name and counter name.
+  std::map<std::string, std::map<std::string, double>> counters;
 };
 
 }  // namespace octet_bench

@@ -23,7 +23,18 @@
 //   onednn_s8_f32   the same with f32 output and per-column output scales (dequantization folded in).
 // Threads: "threads:1" really is one thread for all (octet::set_num_threads, Eigen::setNbThreads and, for
 // oneDNN's OpenMP runtime, omp_set_num_threads). The kernels are whatever this build's headers hold.
+//
+// The outlier family (llm_int8_outliers/<variant>/outliers:<c>/m:<m>/threads:<t>; filter 'llm_int8_outliers'):
+// LLMInt8Linear::forward into a preallocated Y with c = 0, 1, 8 or 32 outlier columns in X (|x| up to 60, the
+// rest N(0, 1) clipped to 5), for each layer variant of the table kLayerVariants (options such as the outlier
+// weights, later the block size: one row each). Every iteration runs the layer twice, on X with c outlier columns
+// and on the same X without them (the order alternating), and times each call: GOPS is that of the call with c
+// outliers, "GOPS_0" that of its paired call without, and "outlier_%" = 100 (t_c - t_0) / t_c, the share of the
+// time that the outlier path (the scan finding them, their weight rows dequantized, the float product in the
+// epilogue) takes. Pairing call by call keeps the machine's drift out of the difference; with c = 0 both calls
+// are the same, so that row shows the noise floor.
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -209,6 +220,129 @@ void bench_onednn(benchmark::State& state, long m, int threads, bool f32_out) {
 }
 #endif
 
+// --- The outlier family ------------------------------------------------------------------------------------
+
+/// One row of the outlier table: a label and the options the layer is built with.
+struct LayerVariant {
+  const char* label;
+  octet::LLMInt8Options (*options)();
+};
+
+/// The layer variants the outlier family measures: add a row for each option to compare (a block size, ...).
+/// float32_weights keeps W in float for the outlier path: its outlier rows are copied from a row-major float
+/// matrix instead of being read back out of the packed int8 layout and dequantized.
+const std::vector<LayerVariant> kLayerVariants = {
+    {"default", [] { return octet::LLMInt8Options(); }},
+    {"float32_weights", [] {
+       octet::LLMInt8Options o;
+       o.outlier_weights = octet::OutlierWeights::float32;
+       return o;
+     }},
+};
+const std::vector<int> kOutlierCounts = {0, 1, 8, 32};
+const std::vector<long> kOutlierMs = {1, 32, 128, 512};
+
+const octet::LLMInt8Linear& variant_layer(const LayerVariant& v) {
+  static std::map<std::string, std::unique_ptr<octet::LLMInt8Linear>> cache;
+  auto& slot = cache[v.label];
+  if (!slot) slot = std::make_unique<octet::LLMInt8Linear>(weights().w, 6.0f, v.options());
+  return *slot;
+}
+
+/// The first `count` outlier features: spread over k, the same columns for every m.
+std::vector<long> outlier_features(int count) {
+  std::vector<long> cols;
+  for (int q = 0; q < count; ++q) cols.push_back((q * (K / 32) + 7 * q + 3) % K);
+  return cols;
+}
+
+/// X of m tokens, N(0, 1) clipped to 5 (no outlier by chance), with `count` outlier features (x40, and one
+/// value of 60 in the first row, so that each is an outlier column even for m = 1).
+const Eigen::MatrixXf& outlier_activations(long m, int count) {
+  static std::map<std::pair<long, int>, Eigen::MatrixXf> cache;
+  auto it = cache.find({m, count});
+  if (it == cache.end()) {
+    Eigen::MatrixXf x = normal(m, K, static_cast<unsigned>(500 + m), 1.0f).cwiseMax(-5.0f).cwiseMin(5.0f);
+    for (long col : outlier_features(count)) {
+      x.col(col) *= 40.0f;
+      x(0, col) = 60.0f;
+    }
+    it = cache.emplace(std::make_pair(m, count), std::move(x)).first;
+  }
+  return it->second;
+}
+
+void bench_outliers(benchmark::State& state, const LayerVariant& v, long m, int count, int threads) {
+  using clock = std::chrono::steady_clock;
+  set_all_threads(threads);
+  const octet::LLMInt8Linear& layer = variant_layer(v);
+  const Eigen::MatrixXf& xc = outlier_activations(m, count);
+  const Eigen::MatrixXf& x0 = outlier_activations(m, 0);
+  Eigen::MatrixXf y(m, N);
+  octet::LLMInt8Stats stats;
+  layer.forward(x0, y);  // warm up: buffers, thread pool
+  layer.forward(xc, y, &stats);
+  if (stats.outlier_columns.size() != static_cast<std::size_t>(count)) state.SkipWithError("unexpected outliers");
+  double sum_c = 0, sum_0 = 0;
+  bool c_first = true;
+  const auto timed = [&](const Eigen::MatrixXf& x) {
+    const auto t0 = clock::now();
+    layer.forward(x, y);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+    return std::chrono::duration<double>(clock::now() - t0).count();
+  };
+  for (auto _ : state) {
+    double tc, t0;
+    if (c_first) {
+      tc = timed(xc);
+      t0 = timed(x0);
+    } else {
+      t0 = timed(x0);
+      tc = timed(xc);
+    }
+    c_first = !c_first;
+    sum_c += tc;
+    sum_0 += t0;
+    state.SetIterationTime(tc);
+  }
+  set_gops(state, m);
+  const double iters = static_cast<double>(state.iterations());
+  state.counters["GOPS_0"] = sum_0 > 0 ? ops(m) * 1e-9 * iters / sum_0 : 0.0;
+  state.counters["outlier_%"] = sum_c > 0 ? 100.0 * (sum_c - sum_0) / sum_c : 0.0;
+}
+
+std::string outlier_name(const LayerVariant& v, int count, long m, int threads) {
+  return std::string("llm_int8_outliers/") + v.label + "/outliers:" + std::to_string(count) + "/m:" +
+         std::to_string(m) + "/threads:" + std::to_string(threads);
+}
+
+void print_outlier_table(const octet_bench::TableReporter& rep, const std::vector<int>& thread_counts) {
+  bool any = false;
+  for (const LayerVariant& v : kLayerVariants)
+    for (long m : kOutlierMs)
+      for (int t : thread_counts)
+        for (int c : kOutlierCounts) any = any || rep.counters.count(outlier_name(v, c, m, t)) > 0;
+  if (!any) return;
+  std::printf("\nLLMInt8Linear::forward with c outlier columns (k = n = %ld; kernels: %s), medians. GOPS_0: the paired\n"
+              "call on the same X without outliers; outlier %%: 100 (t_c - t_0) / t_c, the outlier path's share\n",
+              K, octet::active_isa());
+  std::printf("%-16s %5s %3s %9s %9s %9s %10s\n", "variant", "m", "thr", "outliers", "GOPS", "GOPS_0", "outlier %");
+  for (const LayerVariant& v : kLayerVariants)
+    for (long m : kOutlierMs)
+      for (int t : thread_counts)
+        for (int c : kOutlierCounts) {
+          const auto it = rep.counters.find(outlier_name(v, c, m, t));
+          if (it == rep.counters.end()) continue;
+          const auto get = [&](const char* key) {
+            const auto f = it->second.find(key);
+            return f == it->second.end() ? 0.0 : f->second;
+          };
+          std::printf("%-16s %5ld %3d %9d %9.1f %9.1f %9.1f%%\n", v.label, m, t, c, get("GOPS"), get("GOPS_0"),
+                      get("outlier_%"));
+        }
+}
+
 std::string name(const char* library, long m, int threads) {
   return std::string("llm_int8/") + library + "/m:" + std::to_string(m) + "/threads:" + std::to_string(threads);
 }
@@ -217,6 +351,12 @@ std::string name(const char* library, long m, int threads) {
 using octet_bench::TableReporter;
 
 void print_table(const TableReporter& rep, const std::vector<long>& ms, const std::vector<int>& thread_counts) {
+  bool any = false;
+  for (long m : ms)
+    for (int t : thread_counts)
+      for (const char* lib : {"octet_linear", "octet_gemm_s8", "eigen_f32", "eigen_native", "onednn_s8", "onednn_s8_f32"})
+        any = any || rep.medians.count(name(lib, m, t)) > 0;
+  if (!any) return;
   std::printf("\nLLMInt8Linear, k = n = %ld, one outlier feature; kernels: %s. Median GOPS (2mnk/s / 1e9)\n", K,
               octet::active_isa());
   std::printf("%5s %3s %12s %13s %10s %12s %10s %14s %9s %10s %13s %11s\n", "m", "thr", "octet_linear",
@@ -285,9 +425,21 @@ int main(int argc, char** argv) {
       }
     }
 
+  for (const LayerVariant& v : kLayerVariants)
+    for (long m : kOutlierMs)
+      for (int t : thread_counts)
+        for (int c : kOutlierCounts) {
+          auto* b = benchmark::RegisterBenchmark(outlier_name(v, c, m, t).c_str(), [&v, m, c, t](benchmark::State& st) {
+            bench_outliers(st, v, m, c, t);
+          });
+          b->Unit(benchmark::kMicrosecond)->UseManualTime()->MinTime(m >= 128 ? 0.5 : 0.3);
+          if (!user_repetitions) b->Repetitions(3)->DisplayAggregatesOnly(true);
+        }
+
   TableReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   print_table(reporter, ms, thread_counts);
+  print_outlier_table(reporter, thread_counts);
   benchmark::Shutdown();
   return 0;
 }
