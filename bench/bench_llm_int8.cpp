@@ -343,6 +343,90 @@ void print_outlier_table(const octet_bench::TableReporter& rep, const std::vecto
         }
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// The block family (llm_int8_blocks/block:<G>/m:<m>/threads:<t>; filter 'llm_int8_blocks'): LLMInt8Linear::forward
+// into a preallocated row-major Y with LLMInt8Options::block_size = G (block-wise scales along k), threshold 6, X
+// without outliers (N(0, 1) clipped to 5). Every iteration pairs the block-wise call with the vector-wise layer's
+// call on the same X (order alternating): GOPS is the block-wise call's, "GOPS_vw" the paired vector-wise call's
+// and "vs_vw" = t_vw / t_G, the block-wise speed as a fraction of vector-wise measured side by side.
+const std::vector<long> kBlockSizes = {32, 64, 128, 256};
+
+const octet::LLMInt8Linear& block_layer(long g) {
+  static std::map<long, std::unique_ptr<octet::LLMInt8Linear>> cache;
+  auto& slot = cache[g];
+  if (!slot) {
+    octet::LLMInt8Options o;
+    o.block_size = g;
+    slot = std::make_unique<octet::LLMInt8Linear>(weights().w, 6.0f, o);
+  }
+  return *slot;
+}
+
+void bench_blocks(benchmark::State& state, long g, long m, int threads) {
+  using clock = std::chrono::steady_clock;
+  set_all_threads(threads);
+  const octet::LLMInt8Linear& blocked = block_layer(g);
+  const octet::LLMInt8Linear& vectorwise = block_layer(0);
+  const Eigen::MatrixXf& x = outlier_activations(m, 0);
+  Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> y(m, N);
+  blocked.forward(x, y);  // warm up: buffers, thread pool
+  vectorwise.forward(x, y);
+  double sum_g = 0, sum_v = 0;
+  bool g_first = true;
+  const auto timed = [&](const octet::LLMInt8Linear& layer) {
+    const auto t0 = clock::now();
+    layer.forward(x, y);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+    return std::chrono::duration<double>(clock::now() - t0).count();
+  };
+  for (auto _ : state) {
+    double tg, tv;
+    if (g_first) {
+      tg = timed(blocked);
+      tv = timed(vectorwise);
+    } else {
+      tv = timed(vectorwise);
+      tg = timed(blocked);
+    }
+    g_first = !g_first;
+    sum_g += tg;
+    sum_v += tv;
+    state.SetIterationTime(tg);
+  }
+  set_gops(state, m);
+  const double iters = static_cast<double>(state.iterations());
+  state.counters["GOPS_vw"] = sum_v > 0 ? ops(m) * 1e-9 * iters / sum_v : 0.0;
+  state.counters["vs_vw"] = sum_g > 0 ? sum_v / sum_g : 0.0;
+}
+
+std::string block_name(long g, long m, int threads) {
+  return "llm_int8_blocks/block:" + std::to_string(g) + "/m:" + std::to_string(m) + "/threads:" + std::to_string(threads);
+}
+
+void print_block_table(const octet_bench::TableReporter& rep, const std::vector<int>& thread_counts) {
+  bool any = false;
+  for (long g : kBlockSizes)
+    for (long m : kOutlierMs)
+      for (int t : thread_counts) any = any || rep.counters.count(block_name(g, m, t)) > 0;
+  if (!any) return;
+  std::printf("\nLLMInt8Linear::forward with block-wise scales (k = n = %ld, threshold 6, no outliers; kernels: %s),\n"
+              "medians. GOPS_vw: the paired vector-wise call on the same X; vs vw: block-wise speed / vector-wise\n",
+              K, octet::active_isa());
+  std::printf("%6s %5s %3s %9s %9s %7s\n", "block", "m", "thr", "GOPS", "GOPS_vw", "vs vw");
+  for (long g : kBlockSizes)
+    for (long m : kOutlierMs)
+      for (int t : thread_counts) {
+        const auto it = rep.counters.find(block_name(g, m, t));
+        if (it == rep.counters.end()) continue;
+        const auto get = [&](const char* key) {
+          const auto f = it->second.find(key);
+          return f == it->second.end() ? 0.0 : f->second;
+        };
+        std::printf("%6ld %5ld %3d %9.1f %9.1f %6.2fx\n", g, m, t, get("GOPS"), get("GOPS_vw"), get("vs_vw"));
+      }
+}
+
 std::string name(const char* library, long m, int threads) {
   return std::string("llm_int8/") + library + "/m:" + std::to_string(m) + "/threads:" + std::to_string(threads);
 }
@@ -436,10 +520,20 @@ int main(int argc, char** argv) {
           if (!user_repetitions) b->Repetitions(3)->DisplayAggregatesOnly(true);
         }
 
+  for (long g : kBlockSizes)
+    for (long m : kOutlierMs)
+      for (int t : thread_counts) {
+        auto* b = benchmark::RegisterBenchmark(block_name(g, m, t).c_str(),
+                                               [g, m, t](benchmark::State& st) { bench_blocks(st, g, m, t); });
+        b->Unit(benchmark::kMicrosecond)->UseManualTime()->MinTime(m >= 128 ? 0.5 : 0.3);
+        if (!user_repetitions) b->Repetitions(3)->DisplayAggregatesOnly(true);
+      }
+
   TableReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   print_table(reporter, ms, thread_counts);
   print_outlier_table(reporter, thread_counts);
+  print_block_table(reporter, thread_counts);
   benchmark::Shutdown();
   return 0;
 }
