@@ -183,6 +183,65 @@ void check_errors(const Problem& pb, float threshold, bool x_bad, Index bi, Inde
   }
 }
 
+/// Block-wise scales (LLMInt8Options::block_size = g): every ISA path and thread count bit-identical, and the
+/// result within the quantization error of the blocks (each x and w within half a step of its block's code) of
+/// the exact product, plus float rounding.
+void check_blockwise(const Problem& pb, float threshold, bool use_bias, Index g) {
+  const MatrixXf& x = pb.x;
+  const MatrixXf& w = pb.w;
+  const Index m = x.rows(), k = x.cols(), n = w.cols(), blocks = k > 0 ? (k + g - 1) / g : 1;
+  MatrixXf first;
+  bool have_first = false;
+  for (octet::Isa isa : octet::supported_isas()) {
+    octet::LLMInt8Options options;
+    options.isa = isa;
+    options.block_size = g;
+    if (use_bias) options.bias = pb.bias;
+    const octet::LLMInt8Linear layer(w, threshold, options);
+    const MatrixXf y = layer(x);
+    if (have_first) {
+      OCTET_FUZZ_CHECK(bit_identical(y, first), "block %ld: ISA %d differs from ISA %d", long(g), static_cast<int>(isa),
+                       static_cast<int>(octet::supported_isas().front()));
+      continue;
+    }
+    octet::set_num_threads(1);
+    const MatrixXf y1 = layer(x);
+    octet::set_num_threads(0);
+    OCTET_FUZZ_CHECK(bit_identical(y1, y), "block %ld: results differ between thread counts", long(g));
+    OCTET_FUZZ_CHECK(layer.weight_steps().rows() == blocks && layer.weight_steps().cols() == n,
+                     "block %ld: weight_steps() is %ld x %ld", long(g), long(layer.weight_steps().rows()),
+                     long(layer.weight_steps().cols()));
+    first = y;
+    have_first = true;
+    const double eps = std::ldexp(1.0, -24);
+    for (Index i = 0; i < m; ++i)
+      for (Index j = 0; j < n; ++j) {
+        double exact = use_bias ? double(pb.bias(j)) : 0.0, tol = 0, mag = use_bias ? std::fabs(pb.bias(j)) : 0.0;
+        for (Index b = 0; b * g < k; ++b) {
+          float ax = 0.0f, aw = 0.0f;
+          for (Index p = b * g; p < std::min(k, (b + 1) * g); ++p) {
+            if (!pb.outlier[static_cast<std::size_t>(p)]) ax = std::fmax(ax, std::fabs(x(i, p)));
+            aw = std::fmax(aw, std::fabs(w(p, j)));
+          }
+          const double sx = AbsMaxGroup(ax).step, sw = AbsMaxGroup(aw).step;
+          for (Index p = b * g; p < std::min(k, (b + 1) * g); ++p) {
+            const double xv = x(i, p), wv = w(p, j);
+            exact += xv * wv;
+            mag += (std::fabs(xv) + sx) * (std::fabs(wv) + sw);
+            tol += pb.outlier[static_cast<std::size_t>(p)] ? std::fabs(xv) * sw / 2
+                                                           : std::fabs(xv) * sw / 2 + std::fabs(wv) * sx / 2 + sx * sw / 4;
+          }
+        }
+        tol = tol * (1 + 1e-6) + 2 * eps * double(k + blocks + 4) * mag + 1e-37;
+        OCTET_FUZZ_CHECK(std::fabs(y(i, j) - exact) <= tol,
+                         "block %ld: Y(%ld, %ld) = %.9g, exact %.9g: off by %.3g, more than the block quantization "
+                         "bound %.3g; m %ld k %ld n %ld, %ld outlier columns",
+                         long(g), long(i), long(j), double(y(i, j)), exact, std::fabs(y(i, j) - exact), tol, long(m),
+                         long(k), long(n), long(pb.r));
+      }
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -334,5 +393,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
     }
   }
+  check_blockwise(pb, threshold, use_bias, (poison & 1) ? 32 : 64);
   return 0;
 }
