@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include <octet/gemm.hpp>
+#include <octet/octet.hpp>
 
 #include "catch.hpp"
 #include "helpers.hpp"
@@ -136,4 +136,25 @@ TEST_CASE("pack: PackedB from either storage order gives the same layout on ever
     octet::gemm_i8(b.transpose(), row, c);
     CHECK(c == octet_test::reference_product(b.transpose(), b));
   }
+}
+
+TEST_CASE("pack: LLMInt8Linear quantizes W a slice of columns at a time into the packed layout", "[pack]") {
+  // n spans several slices of about 256 columns and ends in a partial panel; k ends in a partial k-group.
+  const Eigen::MatrixXf w = Eigen::MatrixXf::Random(301, 1100);
+  const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> w_rm = w;
+  const auto q = octet::quantize<octet::AbsMax, octet::PerColumn>(w);
+  for (octet::Isa isa : octet::supported_isas())
+    for (int threads : {1, 2}) {
+      INFO("isa " << octet::isa_name(isa) << ", threads " << threads);
+      octet_test::ThreadScope scope(threads);
+      octet::LLMInt8Options o;
+      o.isa = isa;
+      const octet::LLMInt8Linear col(w, 6.0f, o), row(w_rm, 6.0f, o);
+      CHECK(col.weight_codes() == q.codes);
+      CHECK(row.weight_codes() == q.codes);
+      CHECK(col.weight_step() == row.weight_step());
+      CHECK(col.weight_step().isApprox(q.step));
+      CHECK(std::memcmp(col.packed_weights().data().data.as<char>(), row.packed_weights().data().data.as<char>(),
+                        col.packed_weights().data().data.size()) == 0);
+    }
 }

@@ -52,14 +52,29 @@ struct has_pack_b_panel : std::false_type {};
 template <class K>
 struct has_pack_b_panel<K, std::void_t<decltype(&K::pack_b_panel)>> : std::true_type {};
 
-/// Packs panels [jp_begin, jp_end) of b (k > 0) into out (sized and shaped by pack_b), padding included, and
-/// their column corrections. With Fast, the whole k-groups of whole panels of a row- or column-major b go through
-/// the kernel's K::pack_b_panel; everything else (and every panel without Fast) through the element loops here.
+/// Sizes and shapes out for a k x n B packed for kernel K (the data uninitialised, the corrections 0).
+template <class K>
+void pack_b_init(Index k, Index n, PackedBData& out) {
+  out.k = k;
+  out.n = n;
+  out.kgroups = ceil_div(k, K::KG);
+  out.panel_elems = out.kgroups * K::NR * K::KG;
+  const Index panels = ceil_div(n, K::NR);
+  out.data = AlignedBuffer(static_cast<std::size_t>(std::max<Index>(panels * out.panel_elems, 1)) * sizeof(typename K::BElem));
+  out.correction.clear();
+  if (K::shift_a) out.correction.assign(static_cast<std::size_t>(panels * K::NR), 0);
+}
+
+/// Packs panels [jp_begin, jp_end) of out (set up by pack_b_init, k > 0), padding included, and their column
+/// corrections, from b: just those panels' columns of B (so that a caller can pack B a slice at a time). With
+/// Fast, the whole k-groups of whole panels of a row- or column-major b go through the kernel's K::pack_b_panel;
+/// everything else (and every panel without Fast) through the element loops here.
 template <class K, bool Fast>
 void pack_b_part(const Int8View& b, PackedBData& out, Index jp_begin, Index jp_end) {
   using BE = typename K::BElem;
   constexpr Index NR = K::NR, KG = K::KG;
-  const Index k = b.rows, n = b.cols, whole = k / KG;
+  const Index k = b.rows, n = out.n, whole = k / KG;
+  const auto src = [&](Index q) { return b.data + (q - jp_begin) * NR * b.cs; };  // panel q's first column
   BE* const dst = out.data.as<BE>();
   for (Index jp = jp_begin; jp < jp_end; ++jp) {
     // Only the padding needs zeros: a partial last panel, and the last k-group when k is not a multiple of KG.
@@ -77,20 +92,20 @@ void pack_b_part(const Int8View& b, PackedBData& out, Index jp_begin, Index jp_e
         constexpr Index block = std::max<Index>(1, 64 / KG);
         for (Index g0 = 0; g0 < whole; g0 += block)
           for (Index q = jp; q < full_end; ++q)
-            K::pack_b_panel(b.data + g0 * KG * b.rs + q * NR, b.rs, 1, std::min(block, whole - g0),
+            K::pack_b_panel(src(q) + g0 * KG * b.rs, b.rs, 1, std::min(block, whole - g0),
                             dst + q * out.panel_elems + g0 * NR * KG);
       } else {
-        for (Index q = jp; q < full_end; ++q) K::pack_b_panel(b.data + q * NR * b.cs, 1, b.cs, whole, dst + q * out.panel_elems);
+        for (Index q = jp; q < full_end; ++q) K::pack_b_panel(src(q), 1, b.cs, whole, dst + q * out.panel_elems);
       }
       for (Index q = jp; q < full_end; ++q)  // the rows of a last partial k-group
         for (Index p = whole * KG; p < k; ++p)
-          for (Index j = 0; j < NR; ++j) dst[q * out.panel_elems + (p / KG) * NR * KG + j * KG + p % KG] = K::pack_b(b(p, q * NR + j));
+          for (Index j = 0; j < NR; ++j) dst[q * out.panel_elems + (p / KG) * NR * KG + j * KG + p % KG] = K::pack_b(src(q)[p * b.rs + j * b.cs]);
       jp = full_end;
     }
   }
   for (; jp < jp_end; ++jp) {
     BE* panel = dst + jp * out.panel_elems;
-    const Index j0 = jp * NR, nr = std::min<Index>(NR, n - j0);
+    const Index j0 = (jp - jp_begin) * NR, nr = std::min<Index>(NR, n - jp * NR);  // j0: in b
     if (b.cols_contiguous() && nr == NR) {
       // Column-major B, a whole panel: k-group by k-group, the KG bytes of each column (nr streams read front to
       // back, the panel written front to back).
@@ -132,23 +147,18 @@ void pack_b_part(const Int8View& b, PackedBData& out, Index jp_begin, Index jp_e
 /// the tests compare the two).
 template <class K, bool Fast = has_pack_b_panel<K>::value>
 void pack_b(const Int8View& b, PackedBData& out) {
-  using BE = typename K::BElem;
   const Index k = b.rows, n = b.cols;
-  out.k = k;
-  out.n = n;
-  out.kgroups = ceil_div(k, K::KG);
-  out.panel_elems = out.kgroups * K::NR * K::KG;
-  const Index panels = ceil_div(n, K::NR);
-  out.data = AlignedBuffer(static_cast<std::size_t>(std::max<Index>(panels * out.panel_elems, 1)) * sizeof(BE));
-  out.correction.clear();
-  if (K::shift_a) out.correction.assign(static_cast<std::size_t>(panels * K::NR), 0);
+  pack_b_init<K>(k, n, out);
   if (k == 0) return;  // nothing to pack (and b.data may be null)
-  // About 256 columns a task: row-major B is read in runs of 256 bytes per row. Threads (which also share the
-  // page faults of the fresh buffer) pay off from about a million weights.
-  const Index per_task = std::max<Index>(1, 256 / K::NR);
+  // Column-major B: about 256 columns a task. Row-major B: 1024 columns, read in runs of 1 KiB per row (shorter
+  // runs, one per page, leave the hardware prefetchers idle). Threads pay off from about a million weights.
+  const Index panels = ceil_div(n, K::NR);
+  const Index per_task = std::max<Index>(1, (b.cols_contiguous() ? 256 : 1024) / K::NR);
   const int threads = k * n >= (Index(1) << 20) ? num_threads() : 1;
   parallel_for(static_cast<long>(ceil_div(panels, per_task)), threads, [&](long t) {
-    pack_b_part<K, Fast>(b, out, t * per_task, std::min(panels, (t + 1) * per_task));
+    const Index jp0 = t * per_task, jp1 = std::min(panels, jp0 + per_task);
+    const Int8View part{b.data + jp0 * K::NR * b.cs, k, std::min(n, jp1 * K::NR) - jp0 * K::NR, b.rs, b.cs};
+    pack_b_part<K, Fast>(part, out, jp0, jp1);
   });
 }
 

@@ -189,13 +189,27 @@ void forward(const ConstView<TX>& x, const std::vector<Index>& outliers, const P
 
 /// W (k x n) quantized per column (AbsMax over the rows whose skip flag is 0) and packed for path P: the codes
 /// are computed as the rows of W's transpose. step receives n column steps.
+/// A slice of columns at a time (each thread quantizes its slice into a buffer of its own and packs it while it
+/// is in cache): no k x n code buffer, and the rows' results do not depend on the slicing.
 template <class P>
 PackedBData quantize_weights(const FloatView& w, const unsigned char* skip_rows, float* step) {
-  std::vector<std::int8_t> codes(static_cast<std::size_t>(std::max<Index>(w.rows * w.cols, 1)));
-  const Int8View wt_codes = quantize_rows<P, float>(w.transposed(), skip_rows, codes.data(), step);
+  using K = typename P::Kernel;
+  const Index k = w.rows, n = w.cols;
   PackedBData packed;
-  pack_b<typename P::Kernel>(wt_codes.transposed(), packed);
+  pack_b_init<K>(k, n, packed);
   packed.isa = P::isa;
+  const FloatView wt = w.transposed();
+  const Index panels = ceil_div(n, K::NR), per_task = std::max<Index>(1, 256 / K::NR);  // about 256 columns
+  const int threads = k * n >= (Index(1) << 18) ? num_threads() : 1;
+  parallel_for(static_cast<long>(ceil_div(panels, per_task)), threads, [&](long t) {
+    const Index jp0 = t * per_task, jp1 = std::min(panels, jp0 + per_task);
+    const Index j0 = jp0 * K::NR, cols = std::min(n, jp1 * K::NR) - j0;
+    AlignedBuffer& codes = thread_scratch().codes;  // this task's thread's (a nested quantize_rows runs here)
+    codes.resize(static_cast<std::size_t>(std::max<Index>(cols * k, 1)));
+    const FloatView slice{wt.data + j0 * wt.rs, cols, k, wt.rs, wt.cs};
+    const Int8View slice_codes = quantize_rows<P, float>(slice, skip_rows, codes.as<std::int8_t>(), step + j0);
+    if (k > 0) pack_b_part<K, has_pack_b_panel<K>::value>(slice_codes.transposed(), packed, jp0, jp1);
+  });
   return packed;
 }
 
