@@ -2,6 +2,8 @@
 // storage orders, strided inputs and every shape around the panel and k-group edges; unpack_b inverts pack_b.
 #include <cstdint>
 #include <cstring>
+#include <sstream>
+#include <streambuf>
 #include <string>
 #include <vector>
 
@@ -157,4 +159,57 @@ TEST_CASE("pack: LLMInt8Linear quantizes W a slice of columns at a time into the
       CHECK(std::memcmp(col.packed_weights().data().data.as<char>(), row.packed_weights().data().data.as<char>(),
                         col.packed_weights().data().data.size()) == 0);
     }
+}
+
+namespace {
+
+/// A stream that cannot tell its size (tellg fails), as a pipe: load reads the codes whole then.
+struct PipeBuf : std::streambuf {
+  explicit PipeBuf(std::string s) : bytes(std::move(s)) { setg(bytes.data(), bytes.data(), bytes.data() + bytes.size()); }
+  std::string bytes;
+};
+
+}  // namespace
+
+TEST_CASE("pack: load packs the codes as it reads them, a slice at a time, bit for bit on every path", "[pack]") {
+  // k n > 1 MiB: several slices, the last one partial and ending in a partial panel.
+  const Eigen::MatrixXf w = Eigen::MatrixXf::Random(1100, 1003);
+  const octet::LLMInt8Linear layer(w);
+  std::stringstream saved;
+  layer.save(saved);
+  const std::string bytes = saved.str();
+  const Eigen::MatrixXf x = Eigen::MatrixXf::Random(5, 1100);
+  for (octet::Isa isa : octet::supported_isas()) {
+    INFO("isa " << octet::isa_name(isa));
+    std::istringstream in(bytes);
+    const octet::LLMInt8Linear back = octet::LLMInt8Linear::load(in, isa);
+    CHECK(back.isa() == isa);
+    CHECK(back.weight_codes() == layer.weight_codes());
+    CHECK(back.weight_step() == layer.weight_step());
+    octet::LLMInt8Options o;
+    o.isa = isa;
+    const octet::LLMInt8Linear rebuilt(w, 6.0f, o);
+    CHECK(std::memcmp(back.packed_weights().data().data.as<char>(), rebuilt.packed_weights().data().data.as<char>(),
+                      back.packed_weights().bytes() - back.packed_weights().data().correction.size() * 4) == 0);
+    CHECK(back.packed_weights().data().correction == rebuilt.packed_weights().data().correction);
+    const Eigen::MatrixXf y = back(x), y_ref = rebuilt(x);
+    CHECK(std::memcmp(y.data(), y_ref.data(), sizeof(float) * static_cast<std::size_t>(y.size())) == 0);
+    PipeBuf pipe(bytes);
+    std::istream piped(&pipe);
+    const octet::LLMInt8Linear from_pipe = octet::LLMInt8Linear::load(piped, isa);
+    CHECK(from_pipe.weight_codes() == layer.weight_codes());
+  }
+  // Truncated in the middle of the codes: a stream that tells its size is refused from the header, one that
+  // cannot (read whole) says where it ends; a flipped code byte fails the checksum.
+  const std::size_t cut = 48 + 4 * 1003 + 1100 * 1003 * 3 / 4;
+  std::istringstream truncated(bytes.substr(0, cut));
+  CHECK_THROWS_WITH(octet::LLMInt8Linear::load(truncated), Catch::Contains("need"));
+  PipeBuf truncated_pipe(bytes.substr(0, cut));
+  std::istream piped(&truncated_pipe);
+  CHECK_THROWS_WITH(octet::LLMInt8Linear::load(piped),
+                    Catch::Contains("truncated at byte " + std::to_string(cut) + " (reading the codes"));
+  std::string flipped = bytes;
+  flipped[cut] ^= 0x01;
+  std::istringstream bad(flipped);
+  CHECK_THROWS_WITH(octet::LLMInt8Linear::load(bad), Catch::Contains("checksum mismatch"));
 }
