@@ -5,7 +5,9 @@
 //   bench_gemm --benchmark_filter='m:128/'       # one shape
 //   bench_gemm --benchmark_filter='octet_avx512vnni/.*threads:1'
 //
-// Names are gemm/<library>/m:<m>/k:<k>/n:<n>/threads:<t>. GOPS = 2 m n k per second (a counter; the console
+// Names are gemm/<library>/m:<m>/k:<k>/n:<n>/threads:<t>; packing the weights is pack/<isa>/<order>/k:<k>/n:<n>/
+// threads:<t> (PackedB from an int8 matrix of that storage order, fresh memory every time as when a model loads;
+// the "bytes_per_second" counter is input bytes, k n, per second). GOPS = 2 m n k per second (a counter; the console
 // shows it as "<value>/s" in units of 10^9). Every case is repeated (3 or 5 times) and the median counts; the
 // table printed at the end holds the medians and the ratios of octet's best path to oneDNN and to Eigen.
 //
@@ -100,6 +102,20 @@ void bench_octet(benchmark::State& state, Shape s, octet::Isa isa, int threads) 
     benchmark::ClobberMemory();
   }
   set_gops(state, s);
+}
+
+/// PackedB from a k x n int8 B of the given storage order (the weights of one layer, packed once).
+template <int Order>
+void bench_pack(benchmark::State& state, long k, long n, octet::Isa isa, int threads) {
+  set_all_threads(threads);
+  const Eigen::Matrix<std::int8_t, Eigen::Dynamic, Eigen::Dynamic, Order> b = operands(Shape{1, k, n}).b;
+  { const octet::PackedB warm(b, isa); }  // the thread pool
+  for (auto _ : state) {
+    octet::PackedB pb(b, isa);
+    benchmark::DoNotOptimize(pb.data().data.as<char>());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * k * n);
 }
 
 void bench_eigen(benchmark::State& state, Shape s, int threads) {
@@ -253,6 +269,22 @@ int main(int argc, char** argv) {
         if (!user_repetitions) c->Repetitions(big ? 3 : 5)->DisplayAggregatesOnly(true);
       }
     }
+
+  for (const Shape s : {Shape{1, 4096, 4096}, Shape{1, 4096, 14336}})
+    for (int t : thread_counts)
+      for (octet::Isa isa : isas)
+        for (const bool col_major : {true, false}) {
+          const std::string label = std::string("pack/") + octet::isa_name(isa) + (col_major ? "/col_major" : "/row_major") +
+                                    "/k:" + std::to_string(s.k) + "/n:" + std::to_string(s.n) + "/threads:" + std::to_string(t);
+          auto* c = col_major ? benchmark::RegisterBenchmark(label.c_str(), [s, isa, t](benchmark::State& st) {
+            bench_pack<Eigen::ColMajor>(st, s.k, s.n, isa, t);
+          })
+                              : benchmark::RegisterBenchmark(label.c_str(), [s, isa, t](benchmark::State& st) {
+                                  bench_pack<Eigen::RowMajor>(st, s.k, s.n, isa, t);
+                                });
+          c->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(0.3);
+          if (!user_repetitions) c->Repetitions(5)->DisplayAggregatesOnly(true);
+        }
 
   // Colours only on a terminal (the table is meant to be pasted).
   TableReporter reporter(isatty(fileno(stdout)) ? benchmark::ConsoleReporter::OO_Defaults

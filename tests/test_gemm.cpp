@@ -1,4 +1,6 @@
 // The int8 GEMM on every path this machine supports, against the scalar reference.
+#include <algorithm>
+#include <array>
 #include <string>
 #include <vector>
 
@@ -233,4 +235,85 @@ TEST_CASE("gemm: store_transposed on every size up to 20 x 20", "[gemm]") {
       INFO("rows " << rows << " cols " << cols);
       CHECK(ok);
     }
+}
+
+TEST_CASE("gemm: into the caller's int32 matrix of any layout, bit for bit the returning gemm_i8", "[gemm]") {
+  using RowMajorXi32 = Eigen::Matrix<std::int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  std::uint32_t seed = 700;
+  for (octet::Isa isa : octet::supported_isas())
+    for (int threads : {1, 2})
+      for (const auto& [m, k, n] : {std::array<Eigen::Index, 3>{1, 64, 17}, {7, 300, 77}, {45, 129, 100},
+                                    {200, 65, 33}, {3, 1, 1}, {0, 5, 9}, {6, 0, 10}}) {
+        octet_test::ThreadScope scope(threads);
+        INFO("isa " << octet::isa_name(isa) << ", threads " << threads << ", m=" << m << " k=" << k << " n=" << n);
+        const MatrixXi8 a = random_i8(m, k, seed), b = random_i8(k, n, seed + 1);
+        seed += 2;
+        const octet::PackedB pb(b, isa);
+        const MatrixXi32 expect = octet::gemm_i8(a, pb);
+        CHECK(expect == reference_product(a, b));
+
+        MatrixXi32 col(2, 3);  // resized
+        octet::gemm_i8(a, pb, col);
+        CHECK(col == expect);
+        RowMajorXi32 row;
+        octet::gemm_i8(a, pb, row);
+        CHECK(row == expect);
+        const Eigen::Matrix<std::int8_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> a_rm = a;
+        octet::gemm_i8(a_rm, pb, row);
+        CHECK(row == expect);
+
+        // Maps with an outer stride (either order) and an inner stride: the gaps stay untouched.
+        std::vector<std::int32_t> buf(static_cast<std::size_t>((m + 5) * (n + 5) + 1), -7);
+        Eigen::Map<MatrixXi32, 0, Eigen::OuterStride<>> map_c(buf.data(), m, n, Eigen::OuterStride<>(m + 5));
+        octet::gemm_i8(a, pb, map_c);
+        CHECK(map_c == expect);
+        const auto untouched = [&](Eigen::Index used) { return std::count(buf.begin(), buf.end(), -7) >= static_cast<long>(buf.size()) - used; };
+        CHECK(untouched(m * n));
+        std::fill(buf.begin(), buf.end(), -7);
+        Eigen::Map<RowMajorXi32, 0, Eigen::OuterStride<>> map_r(buf.data(), m, n, Eigen::OuterStride<>(n + 3));
+        octet::gemm_i8(a, pb, map_r);
+        CHECK(map_r == expect);
+        CHECK(untouched(m * n));
+        std::vector<std::int32_t> wide(static_cast<std::size_t>((2 * m + 1) * n + 1), -7);
+        Eigen::Map<MatrixXi32, 0, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>> map_s(
+            wide.data(), m, n, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(2 * m + 1, 2));
+        octet::gemm_i8(a, pb, map_s);
+        CHECK(map_s == expect);
+        CHECK(std::count(wide.begin(), wide.end(), -7) >= static_cast<long>(wide.size()) - m * n);
+
+        MatrixXi32 big = MatrixXi32::Constant(m + 4, n + 6, -7);
+        octet::gemm_i8(a, pb, big.block(2, 3, m, n));  // a temporary block
+        CHECK(big.block(2, 3, m, n) == expect);
+        MatrixXi32 margin = big;
+        margin.block(2, 3, m, n).setConstant(-7);
+        CHECK((margin.array() == -7).all());
+        RowMajorXi32 big_r = RowMajorXi32::Constant(m + 4, n + 6, -7);
+        octet::gemm_i8(a, pb, big_r.middleCols(1, n).bottomRows(m));
+        CHECK(big_r.middleCols(1, n).bottomRows(m) == expect);
+        CHECK((big_r.col(0).array() == -7).all());
+      }
+}
+
+TEST_CASE("gemm: a destination of the wrong shape is a clear error", "[gemm]") {
+  const MatrixXi8 a = random_i8(5, 8, 31), b = random_i8(8, 6, 32);
+  const octet::PackedB pb(b);
+  MatrixXi32 big = MatrixXi32::Zero(10, 10);
+  CHECK_THROWS_AS(octet::gemm_i8(a, pb, big.block(0, 0, 5, 5)), std::invalid_argument);
+  CHECK_THROWS_AS(octet::gemm_i8(a, pb, big.block(0, 0, 6, 6)), std::invalid_argument);
+  Eigen::Map<MatrixXi32> map(big.data(), 6, 5);
+  try {
+    octet::gemm_i8(a, pb, map);
+    FAIL("no exception");
+  } catch (const std::invalid_argument& e) {
+    const std::string what = e.what();
+    CHECK(what.find("(6 x 5)") != std::string::npos);
+    CHECK(what.find("(5 x 6)") != std::string::npos);
+  }
+  CHECK((big.array() == 0).all());  // nothing written
+  const MatrixXi8 wrong_k = random_i8(5, 7, 33);
+  MatrixXi32 c;
+  CHECK_THROWS_AS(octet::gemm_i8(wrong_k, pb, c), std::invalid_argument);
+  Eigen::Matrix<std::int32_t, 5, 6> fixed;  // a fixed-size matrix of the right shape is fine
+  octet::gemm_i8(a, pb, fixed);
+  CHECK(fixed == reference_product(a, b));
 }

@@ -3,6 +3,7 @@
 //   auto c = octet::gemm_i8(a, b);            // one-off product (B is packed inside the call)
 //   octet::PackedB pb(b);                     // weights: pack once...
 //   auto c1 = octet::gemm_i8(a1, pb);         // ...multiply many activations against them
+//   octet::gemm_i8(a2, pb, c2);               // ...into your own int32 matrix (any layout, a Map, a block)
 //
 // The kernel family is chosen at run time (octet::active_isa()); OCTET_ISA caps it. Threads: all cores by
 // default, octet::set_num_threads(n) or OMP_NUM_THREADS to change; results are identical for any count.
@@ -12,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 #include <utility>
 
 #include <Eigen/Core>
@@ -114,18 +116,33 @@ inline void store_transposed(const std::int32_t* tile, Index ldt, Index rows, In
 
 }  // namespace detail
 
-/// C = A * B for a B packed once. Shape mismatch: std::invalid_argument naming both shapes.
-template <class DA>
-MatrixXi32 gemm_i8(const Eigen::MatrixBase<DA>& a, const PackedB& b) {
-  detail::check_inner("octet::gemm_i8", "A", a.rows(), a.cols(), "B", b.rows(), b.cols());
-  MatrixXi32 c(a.rows(), b.cols());
-  const detail::MutView<std::int32_t> out{c.data(), c.rows(), c.cols(), 1, c.rows()};
+/// C = A * B for a B packed once, written into the caller's int32 matrix `c`: either storage order, a Map (any
+/// strides), a block (temporaries such as m.block(...) too: Eigen's const-reference output parameter). A
+/// resizable matrix is resized to m x n; anything else must be m x n (else std::invalid_argument). Each finished
+/// tile is stored straight into c (column-major destinations transposed in registers); with a destination of
+/// the right size, steady-state calls allocate nothing. Results are bit-identical to gemm_i8(a, b).
+template <class DA, class DC>
+void gemm_i8(const Eigen::MatrixBase<DA>& a, const PackedB& b, const Eigen::MatrixBase<DC>& c_out) {
+  static_assert(std::is_same<typename DC::Scalar, std::int32_t>::value, "octet::gemm_i8: c holds std::int32_t");
+  const char* who = "octet::gemm_i8";
+  detail::check_inner(who, "A", a.rows(), a.cols(), "B", b.rows(), b.cols());
+  DC& c = const_cast<DC&>(c_out.derived());  // Eigen's pattern for output parameters
+  detail::fit_destination(c, a.rows(), b.cols(), who);
+  const detail::MutView<std::int32_t> out = detail::mut_view_of(c);
   detail::with_int8_view(a, [&](const detail::Int8View& v) {
     detail::gemm_view(v, b.data(), [&](auto path, detail::Index i0, detail::Index j0, detail::Index rows,
                                        detail::Index cols, const std::int32_t* tile, detail::Index ldt) {
       decltype(path)::Float::store_tile(tile, ldt, rows, cols, {&out(i0, j0), rows, cols, out.rs, out.cs});
     });
   });
+}
+
+/// C = A * B for a B packed once. Shape mismatch: std::invalid_argument naming both shapes.
+template <class DA>
+MatrixXi32 gemm_i8(const Eigen::MatrixBase<DA>& a, const PackedB& b) {
+  detail::check_inner("octet::gemm_i8", "A", a.rows(), a.cols(), "B", b.rows(), b.cols());
+  MatrixXi32 c(a.rows(), b.cols());
+  gemm_i8(a, b, c);
   return c;
 }
 

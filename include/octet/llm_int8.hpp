@@ -356,7 +356,15 @@ class LLMInt8Linear {
     f::Reader r(in, "octet::LLMInt8Linear::load");
     const f::Header h = r.header();
     const std::vector<float> steps = r.floats(h.blocks() * h.n, "column steps");
-    const std::vector<std::int8_t> codes = r.int8s(h.k * h.n, "codes");
+    // The codes: packed as they are read when the stream told its size (no k x n buffer); else, and for float
+    // weights (compared with the codes below), read whole first.
+    const Isa target = isa ? *isa : active_isa_id();
+    const bool stream_pack = r.sized() && !(h.flags & f::flag_float_weights);
+    detail::PackedBData packed;
+    if (stream_pack)
+      packed = read_packed_codes(r, static_cast<Eigen::Index>(h.k), static_cast<Eigen::Index>(h.n), target,
+                                 static_cast<Eigen::Index>(h.block_size));
+    const std::vector<std::int8_t> codes = stream_pack ? std::vector<std::int8_t>() : r.int8s(h.k * h.n, "codes");
     const std::vector<float> bias = (h.flags & f::flag_bias) ? r.floats(h.n, "bias") : std::vector<float>();
     const std::vector<float> wf = (h.flags & f::flag_float_weights) ? r.floats(h.k * h.n, "float weights") : std::vector<float>();
     r.checksum();
@@ -371,12 +379,19 @@ class LLMInt8Linear {
     LLMInt8Options o;
     o.outlier_weights = h.outlier_weights == 1 ? OutlierWeights::float32 : OutlierWeights::dequantized_int8;
     o.semantics = h.semantics == 1 ? Semantics::bitsandbytes : Semantics::paper;
-    o.isa = isa;
+    o.isa = target;
     o.block_size = static_cast<Eigen::Index>(h.block_size);
     if (!bias.empty()) o.bias = Eigen::Map<const Eigen::VectorXf>(bias.data(), n);
-    const Eigen::Map<const MatrixXi8> c(codes.data(), k, n);
     const Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> st(
         steps.data(), static_cast<Eigen::Index>(h.blocks()), n);
+    if (stream_pack) {  // the steps are checked above
+      LLMInt8Linear layer;
+      layer.init(k, n, h.threshold, std::move(o), "octet::LLMInt8Linear::load");
+      layer.step_ = Eigen::Map<const Eigen::VectorXf>(steps.data(), static_cast<Eigen::Index>(steps.size()));
+      layer.packed_ = PackedB(std::move(packed));
+      return layer;
+    }
+    const Eigen::Map<const MatrixXi8> c(codes.data(), k, n);
     if (o.outlier_weights == OutlierWeights::float32) {
       // The codes and steps are a function of the float weights: rebuilding from them gives the saved layer.
       LLMInt8Linear layer(Eigen::Map<const Eigen::MatrixXf>(wf.data(), k, n), h.threshold, std::move(o));
@@ -444,6 +459,29 @@ class LLMInt8Linear {
     isa_ = options.isa ? *options.isa : active_isa_id();
     bias_ = std::move(options.bias);
     block_ = options.block_size;
+  }
+
+  /// The k x n codes of a saved layer (column after column in the stream) packed for `isa` as they are read,
+  /// about 1 MiB of whole panels at a time, with the corrections of block-wise scales over blocks of `block`.
+  static detail::PackedBData read_packed_codes(detail::format::Reader& r, Eigen::Index k, Eigen::Index n, Isa isa,
+                                               Eigen::Index block) {
+    detail::PackedBData d;
+    detail::with_path(isa, [&](auto path) {
+      using K = typename decltype(path)::Kernel;
+      detail::pack_b_init<K>(k, n, d);
+      if (k == 0) return;
+      const Eigen::Index slice = K::NR * std::max<Eigen::Index>(1, (Eigen::Index(1) << 20) / (k * K::NR));
+      std::vector<std::int8_t> buf(static_cast<std::size_t>(std::min(n, slice) * k));
+      for (Eigen::Index j0 = 0; j0 < n; j0 += slice) {
+        const Eigen::Index cols = std::min(slice, n - j0);
+        r.bytes(buf.data(), static_cast<std::size_t>(cols * k), "codes");
+        detail::pack_b_part<K, detail::has_pack_b_panel<K>::value>(detail::Int8View{buf.data(), k, cols, 1, k}, d,
+                                                                    j0 / K::NR, detail::ceil_div(j0 + cols, K::NR));
+      }
+      detail::set_block_correction<K>(d, block);
+    });
+    d.isa = isa;
+    return d;
   }
 
   void swap(LLMInt8Linear& o) noexcept {

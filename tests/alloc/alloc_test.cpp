@@ -1,7 +1,8 @@
 // Steady state allocates nothing: after a first call of a given shape on a thread, LLMInt8Linear::forward (float
-// and bf16 activations, with outliers, into a preallocated destination) makes no heap
-// allocation with one thread. Counted by interposing glibc's malloc family (operator new goes through malloc),
-// so this is its own executable, built without sanitizers (which interpose malloc themselves).
+// and bf16 activations, with outliers, into a preallocated destination) and gemm_i8 into a preallocated int32
+// destination make no heap allocation with one thread. Counted by interposing glibc's malloc family (operator
+// new goes through malloc), so this is its own executable, built without sanitizers (which interpose malloc
+// themselves).
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
@@ -83,6 +84,9 @@ int main() {
   RowMajorXf y(37, 300);
   Eigen::Matrix<Eigen::bfloat16, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> yb(37, 300);
   octet::LLMInt8Stats stats;
+  const octet::MatrixXi8 a8 = octet::MatrixXi8::Constant(37, 512, -3);
+  Eigen::Matrix<std::int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> c32(40, 310);
+  octet::MatrixXi32 c32_col(37, 300);
   {  // the counter sees octet's allocations at all: building a layer allocates its packed weights
     const long before = allocations;
     const octet::LLMInt8Linear probe(w);
@@ -100,6 +104,9 @@ int main() {
       expect_no_allocation("forward(float X, row-major float Y, &stats)", threads, [&] { layer.forward(x, y, &stats); });
       expect_no_allocation("forward(bf16 X, bf16 Y)", threads, [&] { layer.forward(xb, yb); });
       expect_no_allocation("forward(one token)", threads, [&] { layer.forward(x.topRows(1), y.topRows(1)); });
+      expect_no_allocation("gemm_i8(A, PackedB, row-major C block)", threads,
+                           [&] { octet::gemm_i8(a8, layer.packed_weights(), c32.block(1, 2, 37, 300)); });
+      expect_no_allocation("gemm_i8(A, PackedB, column-major C)", threads, [&] { octet::gemm_i8(a8, layer.packed_weights(), c32_col); });
     }
   }
   std::printf("%d passed, %d failed\n", passes, failures);

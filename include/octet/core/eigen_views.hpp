@@ -2,11 +2,14 @@
 #pragma once
 
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 #include <type_traits>
 #include <utility>
 
 #include <Eigen/Core>
 
+#include "checks.hpp"
 #include "views.hpp"
 
 namespace octet {
@@ -37,6 +40,18 @@ auto mut_view_of(Eigen::DenseBase<Derived>& x) {
   const Index inner = d.innerStride(), outer = d.outerStride();
   const bool row_major = Derived::IsRowMajor;
   return MutView<T>{d.data(), d.rows(), d.cols(), row_major ? outer : inner, row_major ? inner : outer};
+}
+
+/// Makes an output parameter rows x cols: a resizable matrix is resized, anything else (a Map, a block) must
+/// have that shape already (else std::invalid_argument "who: the destination is (r x c), the result is (r x c)").
+template <class Derived>
+void fit_destination(Derived& y, Index rows, Index cols, const char* who) {
+  if constexpr (std::is_base_of<Eigen::PlainObjectBase<Derived>, Derived>::value) {
+    if (y.rows() != rows || y.cols() != cols) y.resize(rows, cols);
+  }
+  if (y.rows() != rows || y.cols() != cols)
+    throw std::invalid_argument(std::string(who) + ": the destination is " + shape(y.rows(), y.cols()) +
+                                ", the result is " + shape(rows, cols));
 }
 
 /// Calls f(Int8View) on any int8 Eigen expression: in place when it has direct access, else on a copy (the

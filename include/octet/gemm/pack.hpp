@@ -8,6 +8,9 @@
 // padding of A holds pack_a(0), whose products meet B's zero padding (in k) or land in rows never stored.
 // Packing also converts values (kernel's pack_a / pack_b: the +128 shift, widening to int16) and, for kernels
 // that shift A, computes 128 * (column sums of B), which the driver subtracts.
+// B is packed once per weight matrix but it is large (a model loads hundreds of them): whole panels go through the
+// kernel's own vectorised packer when it has one (K::pack_b_panel: byte and word unpack transposes on x86), the
+// edges and every other kernel through the element loops here, which define the layout; threads share the panels.
 #pragma once
 
 #include <algorithm>
@@ -15,10 +18,12 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "../core/buffer.hpp"
 #include "../core/isa.hpp"
+#include "../core/threads.hpp"
 #include "../core/views.hpp"
 
 namespace octet {
@@ -44,58 +49,120 @@ Index packed_b_offset(const PackedBData& d, Index p, Index j) {
   return (j / K::NR) * d.panel_elems + (p / K::KG) * K::NR * K::KG + (j % K::NR) * K::KG + p % K::KG;
 }
 
-/// Packs b (k x n) for kernel K.
+/// Whether kernel K packs whole B panels itself: the optional K::pack_b_panel of kernels/contract.hpp.
+template <class K, class = void>
+struct has_pack_b_panel : std::false_type {};
 template <class K>
-void pack_b(const Int8View& b, PackedBData& out) {
-  using BE = typename K::BElem;
-  const Index k = b.rows, n = b.cols;
+struct has_pack_b_panel<K, std::void_t<decltype(&K::pack_b_panel)>> : std::true_type {};
+
+/// Sizes and shapes out for a k x n B packed for kernel K (the data uninitialised, the corrections 0).
+template <class K>
+void pack_b_init(Index k, Index n, PackedBData& out) {
   out.k = k;
   out.n = n;
   out.kgroups = ceil_div(k, K::KG);
   out.panel_elems = out.kgroups * K::NR * K::KG;
   const Index panels = ceil_div(n, K::NR);
-  out.data = AlignedBuffer(static_cast<std::size_t>(std::max<Index>(panels * out.panel_elems, 1)) * sizeof(BE));
-  BE* dst = out.data.as<BE>();
-  for (Index jp = 0; k > 0 && jp < panels; ++jp) {  // k = 0: nothing to pack (and b.data may be null)
-    BE* panel = dst + jp * out.panel_elems;
-    const Index j0 = jp * K::NR, nr = std::min<Index>(K::NR, n - j0);
+  out.data = AlignedBuffer(static_cast<std::size_t>(std::max<Index>(panels * out.panel_elems, 1)) * sizeof(typename K::BElem));
+  out.correction.clear();
+  if (K::shift_a) out.correction.assign(static_cast<std::size_t>(panels * K::NR), 0);
+}
+
+/// Packs panels [jp_begin, jp_end) of out (set up by pack_b_init, k > 0), padding included, and their column
+/// corrections, from b: just those panels' columns of B (so that a caller can pack B a slice at a time). With
+/// Fast, the whole k-groups of whole panels of a row- or column-major b go through the kernel's K::pack_b_panel;
+/// everything else (and every panel without Fast) through the element loops here.
+template <class K, bool Fast>
+void pack_b_part(const Int8View& b, PackedBData& out, Index jp_begin, Index jp_end) {
+  using BE = typename K::BElem;
+  constexpr Index NR = K::NR, KG = K::KG;
+  const Index k = b.rows, n = out.n, whole = k / KG;
+  const auto src = [&](Index q) { return b.data + (q - jp_begin) * NR * b.cs; };  // panel q's first column
+  BE* const dst = out.data.as<BE>();
+  for (Index jp = jp_begin; jp < jp_end; ++jp) {
     // Only the padding needs zeros: a partial last panel, and the last k-group when k is not a multiple of KG.
-    if (nr < K::NR) std::memset(panel, 0, static_cast<std::size_t>(out.panel_elems) * sizeof(BE));
-    else if (k % K::KG) std::memset(panel + (out.kgroups - 1) * K::NR * K::KG, 0, K::NR * K::KG * sizeof(BE));
-    if (b.cols_contiguous() && nr == K::NR) {
+    BE* panel = dst + jp * out.panel_elems;
+    if (n - jp * NR < NR) std::memset(panel, 0, static_cast<std::size_t>(out.panel_elems) * sizeof(BE));
+    else if (k % KG) std::memset(panel + (out.kgroups - 1) * NR * KG, 0, NR * KG * sizeof(BE));
+  }
+  Index jp = jp_begin;
+  const Index full_end = std::min(jp_end, n / NR);  // panels [jp_begin, full_end) have NR columns
+  if constexpr (Fast) {
+    if (jp < full_end && whole > 0 && (b.rs == 1 || b.cs == 1)) {
+      if (b.cs == 1) {
+        // Row-major B: a block of rows at a time across all the panels, so that the rows' pages and cache lines
+        // are read once while they are hot.
+        constexpr Index block = std::max<Index>(1, 64 / KG);
+        for (Index g0 = 0; g0 < whole; g0 += block)
+          for (Index q = jp; q < full_end; ++q)
+            K::pack_b_panel(src(q) + g0 * KG * b.rs, b.rs, 1, std::min(block, whole - g0),
+                            dst + q * out.panel_elems + g0 * NR * KG);
+      } else {
+        for (Index q = jp; q < full_end; ++q) K::pack_b_panel(src(q), 1, b.cs, whole, dst + q * out.panel_elems);
+      }
+      for (Index q = jp; q < full_end; ++q)  // the rows of a last partial k-group
+        for (Index p = whole * KG; p < k; ++p)
+          for (Index j = 0; j < NR; ++j) dst[q * out.panel_elems + (p / KG) * NR * KG + j * KG + p % KG] = K::pack_b(src(q)[p * b.rs + j * b.cs]);
+      jp = full_end;
+    }
+  }
+  for (; jp < jp_end; ++jp) {
+    BE* panel = dst + jp * out.panel_elems;
+    const Index j0 = (jp - jp_begin) * NR, nr = std::min<Index>(NR, n - jp * NR);  // j0: in b
+    if (b.cols_contiguous() && nr == NR) {
       // Column-major B, a whole panel: k-group by k-group, the KG bytes of each column (nr streams read front to
       // back, the panel written front to back).
-      const Index whole = k / K::KG;
       for (Index g = 0; g < whole; ++g) {
-        BE* d = panel + g * K::NR * K::KG;
-        const std::int8_t* src = b.data + j0 * b.cs + g * K::KG;
-        for (Index j = 0; j < K::NR; ++j)
-          for (Index t = 0; t < K::KG; ++t) d[j * K::KG + t] = K::pack_b(src[j * b.cs + t]);
+        BE* d = panel + g * NR * KG;
+        const std::int8_t* src = b.data + j0 * b.cs + g * KG;
+        for (Index j = 0; j < NR; ++j)
+          for (Index t = 0; t < KG; ++t) d[j * KG + t] = K::pack_b(src[j * b.cs + t]);
       }
-      for (Index p = whole * K::KG; p < k; ++p)
-        for (Index j = 0; j < nr; ++j) panel[(p / K::KG) * K::NR * K::KG + j * K::KG + p % K::KG] = K::pack_b(b(p, j0 + j));
+      for (Index p = whole * KG; p < k; ++p)
+        for (Index j = 0; j < nr; ++j) panel[(p / KG) * NR * KG + j * KG + p % KG] = K::pack_b(b(p, j0 + j));
     } else if (b.cols_contiguous()) {  // column-major B, the last partial panel: each column front to back
       for (Index j = 0; j < nr; ++j) {
         const std::int8_t* col = b.data + (j0 + j) * b.cs;
-        BE* dcol = panel + j * K::KG;
-        for (Index p = 0; p < k; ++p) dcol[(p / K::KG) * K::NR * K::KG + p % K::KG] = K::pack_b(col[p]);
+        BE* dcol = panel + j * KG;
+        for (Index p = 0; p < k; ++p) dcol[(p / KG) * NR * KG + p % KG] = K::pack_b(col[p]);
       }
     } else {  // row-major B: read each row's nr values
       for (Index p = 0; p < k; ++p) {
-        BE* row = panel + (p / K::KG) * K::NR * K::KG + p % K::KG;
-        for (Index j = 0; j < nr; ++j) row[j * K::KG] = K::pack_b(b(p, j0 + j));
+        BE* row = panel + (p / KG) * NR * KG + p % KG;
+        for (Index j = 0; j < nr; ++j) row[j * KG] = K::pack_b(b(p, j0 + j));
       }
     }
   }
-  out.correction.clear();
   if (K::shift_a) {
-    out.correction.assign(static_cast<std::size_t>(panels * K::NR), 0);
-    for (Index j = 0; j < n; ++j) {
-      std::int32_t s = 0;
-      for (Index p = 0; p < k; ++p) s += b(p, j);
-      out.correction[static_cast<std::size_t>(j)] = 128 * s;
+    // 128 * the column sums, read back from the packed panels (contiguous whatever B's layout; padding is 0).
+    for (Index q = jp_begin; q < jp_end; ++q) {
+      const BE* panel = dst + q * out.panel_elems;
+      std::int32_t sum[NR] = {};
+      for (Index g = 0; g < out.kgroups; ++g)
+        for (Index j = 0; j < NR; ++j)
+          for (Index t = 0; t < KG; ++t) sum[j] += K::unpack_b(panel[(g * NR + j) * KG + t]);
+      for (Index j = 0; j < NR; ++j) out.correction[static_cast<std::size_t>(q * NR + j)] = 128 * sum[j];
     }
   }
+}
+
+/// Packs b (k x n) for kernel K, panels shared among the threads (the kernel's fast path unless Fast is false:
+/// the tests compare the two).
+template <class K, bool Fast = has_pack_b_panel<K>::value>
+void pack_b(const Int8View& b, PackedBData& out) {
+  const Index k = b.rows, n = b.cols;
+  pack_b_init<K>(k, n, out);
+  if (k == 0) return;  // nothing to pack (and b.data may be null)
+  // Column-major B: about 256 columns a task. Row-major B: 1024 columns, read in runs of 1 KiB per row (shorter
+  // runs, one per page, leave the hardware prefetchers idle). Threads pay off from about a million weights.
+  const Index panels = ceil_div(n, K::NR);
+  const Index per_task = std::max<Index>(1, (b.cols_contiguous() ? 256 : 1024) / K::NR);
+  const int threads = k * n >= (Index(1) << 20) ? num_threads() : 1;
+  parallel_for(static_cast<long>(ceil_div(panels, per_task)), threads, [&](long t) {
+    const Index jp0 = t * per_task, jp1 = std::min(panels, jp0 + per_task);
+    const Int8View part{b.data + jp0 * K::NR * b.cs, k, std::min(n, jp1 * K::NR) - jp0 * K::NR, b.rs, b.cs};
+    pack_b_part<K, Fast>(part, out, jp0, jp1);
+  });
 }
 
 /// Reads all of B back out of the packed data of kernel K into out (k x n, column-major, leading dimension k),

@@ -19,6 +19,9 @@
 //      pack_a_rows8(src, cs, k_begin, k_end, dst)   (optional, when has_pack_a_rows8 is true)
 //                      packs one whole MR-row panel of column-major A (rows adjacent) over [k_begin, k_end),
 //                      reading 8 bytes from each column at src
+//      pack_b_panel(src, rs, cs, groups, dst)       (optional; gemm/pack.hpp calls it when the kernel has one)
+//                      packs one whole NR-column panel of B, B(p, j) = src[p*rs + j*cs] with rs or cs 1, over
+//                      `groups` whole k-groups into [group][NR][KG] at dst (x86: vector transposes)
 //    Packed layouts (zero padded): an A panel of MR rows is [kgroup][MR][KG]; a B panel of NR columns is
 //    [kgroup][NR][KG] (gemm/pack.hpp owns them).
 //

@@ -98,10 +98,10 @@ std::vector<Index> scan(const ConstView<T>& v, const float* threshold, const cha
 ///
 /// With `block` > 0 every row is cut into blocks of `block` columns (the last one may be shorter), each quantized
 /// on its own: the step of row i in block b goes to step[b * v.rows + i] (block-major), so that block 0's steps
-/// are where the row steps are without blocks.
+/// are where the row steps are without blocks (step_ld, when not 0, replaces v.rows there: a slice of rows).
 template <class P, class T>
 Int8View quantize_rows(const ConstView<T>& v, const unsigned char* skip, std::int8_t* codes, float* step,
-                       float limit = std::numeric_limits<float>::infinity(), Index block = 0) {
+                       float limit = std::numeric_limits<float>::infinity(), Index block = 0, Index step_ld = 0) {
   constexpr bool is_float = std::is_same<T, float>::value;
   if (v.cols == 0) {  // no values (and perhaps a null data pointer): every row has step 0 and no codes
     std::fill(step, step + v.rows, 0.0f);
@@ -121,6 +121,7 @@ Int8View quantize_rows(const ConstView<T>& v, const unsigned char* skip, std::in
   }
   mask.limit = limit;
   const Index width = block > 0 ? block : v.cols;  // columns per block
+  if (step_ld == 0) step_ld = v.rows;
   if (v.rows_contiguous()) {
     const Index per_task = std::max<Index>(1, (Index(1) << 15) / std::max<Index>(v.cols, 1));
     parallel_for(static_cast<long>(ceil_div(v.rows, per_task)), threads, [&](long t) {
@@ -138,7 +139,7 @@ Int8View quantize_rows(const ConstView<T>& v, const unsigned char* skip, std::in
         }
         for (Index c0 = 0, b = 0; c0 < v.cols; c0 += width, ++b)
           P::Float::quantize_row(in + c0, mask.from(c0), std::min(width, v.cols - c0), codes + g * v.cols + c0,
-                                 step + b * v.rows + g);
+                                 step + b * step_ld + g);
       }
     });
     return Int8View{codes, v.rows, v.cols, v.cols, 1};
@@ -151,7 +152,7 @@ Int8View quantize_rows(const ConstView<T>& v, const unsigned char* skip, std::in
       for (Index c0 = 0, b = 0; c0 < v.cols; c0 += width, ++b)
         P::Float::quantize_block(FloatView{f.data + c0 * f.cs, f.rows, std::min(width, v.cols - c0), f.rs, f.cs},
                                  g0 - r0, rows, mask.from(c0), codes + c0 * v.rows + r0, v.rows,
-                                 step + b * v.rows + r0);
+                                 step + b * step_ld + r0);
     };
     if constexpr (is_float) {
       blocks_of(v, 0);
@@ -216,17 +217,31 @@ void forward(const ConstView<TX>& x, const std::vector<Index>& outliers, const P
 
 /// W (k x n) quantized per column (AbsMax over the rows whose skip flag is 0) and packed for path P: the codes
 /// are computed as the rows of W's transpose. step receives n column steps.
+/// A slice of columns at a time (each thread quantizes its slice into a buffer of its own and packs it while it
+/// is in cache): no k x n code buffer, and the rows' results do not depend on the slicing.
 /// With block > 0, W's columns are quantized per block of `block` rows: step receives blocks x n steps,
 /// row-major (BlockScales::sw), and the packed data the block corrections its kernel needs.
 template <class P>
 PackedBData quantize_weights(const FloatView& w, const unsigned char* skip_rows, float* step, Index block = 0) {
-  std::vector<std::int8_t> codes(static_cast<std::size_t>(std::max<Index>(w.rows * w.cols, 1)));
-  const Int8View wt_codes =
-      quantize_rows<P, float>(w.transposed(), skip_rows, codes.data(), step, std::numeric_limits<float>::infinity(), block);
+  using K = typename P::Kernel;
+  const Index k = w.rows, n = w.cols;
   PackedBData packed;
-  pack_b<typename P::Kernel>(wt_codes.transposed(), packed);
+  pack_b_init<K>(k, n, packed);
   packed.isa = P::isa;
-  set_block_correction<typename P::Kernel>(packed, block);
+  const FloatView wt = w.transposed();
+  const Index panels = ceil_div(n, K::NR), per_task = std::max<Index>(1, 256 / K::NR);  // about 256 columns
+  const int threads = k * n >= (Index(1) << 18) ? num_threads() : 1;
+  parallel_for(static_cast<long>(ceil_div(panels, per_task)), threads, [&](long t) {
+    const Index jp0 = t * per_task, jp1 = std::min(panels, jp0 + per_task);
+    const Index j0 = jp0 * K::NR, cols = std::min(n, jp1 * K::NR) - j0;
+    AlignedBuffer& codes = thread_scratch().codes;  // this task's thread's (a nested quantize_rows runs here)
+    codes.resize(static_cast<std::size_t>(std::max<Index>(cols * k, 1)));
+    const FloatView slice{wt.data + j0 * wt.rs, cols, k, wt.rs, wt.cs};
+    const Int8View slice_codes = quantize_rows<P, float>(slice, skip_rows, codes.as<std::int8_t>(), step + j0,
+                                                         std::numeric_limits<float>::infinity(), block, n);
+    if (k > 0) pack_b_part<K, has_pack_b_panel<K>::value>(slice_codes.transposed(), packed, jp0, jp1);
+  });
+  set_block_correction<K>(packed, block);
   return packed;
 }
 

@@ -82,7 +82,7 @@ struct Ops {
 }  // namespace avx512vnni
 OCTET_TARGET_END()
 
-struct Avx512Vnni : avx512vnni::MicroKernel<avx512vnni::Ops>, x86::ShiftedA<avx512vnni::Ops::MR> {
+struct Avx512Vnni : avx512vnni::MicroKernel<avx512vnni::Ops>, x86::ShiftedA<avx512vnni::Ops::MR, avx512vnni::Ops::NV * avx512vnni::Ops::lanes> {
   static constexpr const char* name = "avx512vnni";
   static constexpr std::ptrdiff_t MC = 192, KC = 512, NC = 256;
 };

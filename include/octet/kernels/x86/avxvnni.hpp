@@ -42,7 +42,7 @@ struct Ops : x86::Acc256 {
 }  // namespace avxvnni
 OCTET_TARGET_END()
 
-struct AvxVnni : avxvnni::MicroKernel<avxvnni::Ops>, x86::ShiftedA<avxvnni::Ops::MR> {
+struct AvxVnni : avxvnni::MicroKernel<avxvnni::Ops>, x86::ShiftedA<avxvnni::Ops::MR, avxvnni::Ops::NV * avxvnni::Ops::lanes> {
   static constexpr const char* name = "avxvnni";
   static constexpr std::ptrdiff_t MC = 192, KC = 1024, NC = 256;
 };

@@ -1,5 +1,5 @@
 // octet — what the x86 GEMM kernels share: 256-bit int32 accumulator operations (AVX2 and AVX-VNNI) and the
-// fast packing of column-major A into byte panels (AVX-VNNI and AVX-512 VNNI).
+// fast packing of column-major A and of B into byte panels (AVX-VNNI and AVX-512 VNNI).
 //
 // Everything here is compiled for AVX2 (a target region), so a kernel compiled for a wider target
 // ("avx2,avxvnni", AVX-512) may inline it.
@@ -93,6 +93,53 @@ void pack_a_rows8(const std::int8_t* src, std::ptrdiff_t cs, std::ptrdiff_t k_be
       dst[(p - k_begin) / 4 * MR * 4 + r * 4 + p % 4] = static_cast<std::uint8_t>(static_cast<std::uint8_t>(src[p * cs + r]) ^ flip);
 }
 
+/// 16 bytes from or to anywhere (no lambdas in target regions: GCC does not compile them for the region's target).
+inline __m128i load16(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
+inline void store16(void* p, __m128i v) { _mm_storeu_si128(static_cast<__m128i*>(p), v); }
+
+/// Packs NR (a multiple of 16) whole columns of B, B(p, j) = src[p*rs + j*cs] with rs or cs 1, over `groups`
+/// k-groups of 4 into byte panels [group][NR][4] at dst (the layout of the `vpdpbusd` kernels). Byte and word
+/// unpacks do the transposes: about 2 instructions per 16 bytes where an element loop needs 2 per byte.
+template <int NR>
+void pack_b_bytes4(const std::int8_t* src, std::ptrdiff_t rs, std::ptrdiff_t cs, std::ptrdiff_t groups,
+                   std::int8_t* dst) {
+  static_assert(NR % 16 == 0, "16 columns at a time");
+  if (cs == 1) {
+    // Row-major: the 4 rows of a group, 16 columns at a time, interleaved bytewise then pairwise.
+    for (std::ptrdiff_t g = 0; g < groups; ++g) {
+      const std::int8_t* s = src + 4 * g * rs;
+      std::int8_t* d = dst + g * NR * 4;
+      for (int c = 0; c < NR; c += 16) {
+        const __m128i r0 = load16(s + c), r1 = load16(s + rs + c), r2 = load16(s + 2 * rs + c), r3 = load16(s + 3 * rs + c);
+        const __m128i lo01 = _mm_unpacklo_epi8(r0, r1), hi01 = _mm_unpackhi_epi8(r0, r1);
+        const __m128i lo23 = _mm_unpacklo_epi8(r2, r3), hi23 = _mm_unpackhi_epi8(r2, r3);
+        store16(d + 4 * c, _mm_unpacklo_epi16(lo01, lo23));  // columns c..c+3
+        store16(d + 4 * c + 16, _mm_unpackhi_epi16(lo01, lo23));
+        store16(d + 4 * c + 32, _mm_unpacklo_epi16(hi01, hi23));
+        store16(d + 4 * c + 48, _mm_unpackhi_epi16(hi01, hi23));
+      }
+    }
+    return;
+  }
+  // Column-major: 16 k (4 groups) of 4 columns at a time, a 4 x 4 transpose of 4-byte groups.
+  std::ptrdiff_t g = 0;
+  for (; g + 4 <= groups; g += 4) {
+    std::int8_t* d = dst + g * NR * 4;
+    for (int c = 0; c < NR; c += 4) {
+      const std::int8_t* s = src + c * cs + 4 * g;
+      const __m128i c0 = load16(s), c1 = load16(s + cs), c2 = load16(s + 2 * cs), c3 = load16(s + 3 * cs);
+      const __m128i t0 = _mm_unpacklo_epi32(c0, c1), t1 = _mm_unpackhi_epi32(c0, c1);
+      const __m128i t2 = _mm_unpacklo_epi32(c2, c3), t3 = _mm_unpackhi_epi32(c2, c3);
+      store16(d + 4 * c, _mm_unpacklo_epi64(t0, t2));  // group g, columns c..c+3
+      store16(d + NR * 4 + 4 * c, _mm_unpackhi_epi64(t0, t2));
+      store16(d + 2 * NR * 4 + 4 * c, _mm_unpacklo_epi64(t1, t3));
+      store16(d + 3 * NR * 4 + 4 * c, _mm_unpackhi_epi64(t1, t3));
+    }
+  }
+  for (; g < groups; ++g)  // fewer than 4 groups left
+    for (int c = 0; c < NR; ++c) std::memcpy(dst + g * NR * 4 + 4 * c, src + c * cs + 4 * g, 4);
+}
+
 }  // namespace x86
 }  // namespace kernels
 }  // namespace detail
@@ -104,10 +151,10 @@ namespace detail {
 namespace kernels {
 namespace x86 {
 
-/// The value conversions of the `vpdpbusd` kernels (u8 x s8), whose register block has MR rows: A packed as
+/// The value conversions of the `vpdpbusd` kernels (u8 x s8), whose register block is MR x NR: A packed as
 /// a + 128 (a ^ 0x80, an unsigned byte), B as it is; the driver subtracts 128 * sum_p B(p, j) (shift_a).
 /// Outside any target region, so that the driver's packing loops inline pack_a and pack_b.
-template <int MR>
+template <int MR, int NR>
 struct ShiftedA {
   using AElem = std::uint8_t;
   using BElem = std::int8_t;
@@ -119,6 +166,10 @@ struct ShiftedA {
   static void pack_a_rows8(const std::int8_t* src, std::ptrdiff_t cs, std::ptrdiff_t k_begin, std::ptrdiff_t k_end,
                            AElem* dst) {
     x86::pack_a_rows8<MR>(src, cs, k_begin, k_end, dst, 0x80);
+  }
+  static void pack_b_panel(const std::int8_t* src, std::ptrdiff_t rs, std::ptrdiff_t cs, std::ptrdiff_t groups,
+                           BElem* dst) {
+    x86::pack_b_bytes4<NR>(src, rs, cs, groups, dst);
   }
 };
 
