@@ -8,10 +8,13 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -569,4 +572,303 @@ TEST_CASE("quantize: ZeroPoint zero points and exact zero", "[quantize]") {
   CHECK(int(a.codes(0, 1)) == 0);
   CHECK(a.dequantize()(0, 1) == 0.0f);
   CHECK(a.step(0) == 3.0f / 127.0f);
+}
+
+// ------------------------------------------------------------------------------------------------------
+// Block granularities: PerRowBlock<G> (each row cut into blocks of G columns) and PerColumnBlock<G> (each
+// column cut into blocks of G rows). The reference is independent of the grouping code: every block is cut out
+// as a small matrix of its own and quantized PerTensor (codes, step, offset and zero point must be identical,
+// bit for bit) and by the scalar reference above (codes).
+// ------------------------------------------------------------------------------------------------------
+
+namespace {
+
+bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+// The blocks of a rows x cols matrix: {first row, first column, rows, cols} of each, and its (row, col) in the
+// grid of step/offset. Written from the definition, with no use of octet's tiling.
+struct BlockRect {
+  Index r0, c0, nr, nc, pi, pj;
+};
+template <class G>
+std::vector<BlockRect> blocks_of(Index rows, Index cols) {
+  constexpr bool by_row = std::is_same<G, octet::PerRowBlock<G::block_size>>::value;
+  constexpr Index size = G::block_size;
+  std::vector<BlockRect> out;
+  if (by_row) {
+    for (Index i = 0; i < rows; ++i)
+      for (Index c0 = 0, b = 0; c0 < cols; c0 += size, ++b)
+        out.push_back({i, c0, 1, std::min(size, cols - c0), i, b});
+  } else {
+    for (Index j = 0; j < cols; ++j)
+      for (Index r0 = 0, b = 0; r0 < rows; r0 += size, ++b)
+        out.push_back({r0, j, std::min(size, rows - r0), 1, b, j});
+  }
+  return out;
+}
+
+// Expected shape of step/offset: rows x ceil(cols / G) or ceil(rows / G) x cols.
+template <class G>
+std::pair<Index, Index> param_shape(Index rows, Index cols) {
+  constexpr Index size = G::block_size;
+  if (std::is_same<G, octet::PerRowBlock<size>>::value) return {rows, (cols + size - 1) / size};
+  return {(rows + size - 1) / size, cols};
+}
+
+// Checks quantize<S, G>(x) against the per-block references; returns the quantized matrix for further checks.
+template <class S, class G>
+octet::Quantized<S, G> check_blocks(const MatrixXf& x) {
+  const auto q = octet::quantize<S, G>(x);
+  const auto shape = param_shape<G>(x.rows(), x.cols());
+  REQUIRE(q.codes.rows() == x.rows());
+  REQUIRE(q.codes.cols() == x.cols());
+  REQUIRE(q.step.rows() == shape.first);
+  REQUIRE(q.step.cols() == shape.second);
+  REQUIRE(q.offset.rows() == shape.first);
+  REQUIRE(q.offset.cols() == shape.second);
+  REQUIRE(q.groups() == q.step.size());
+  if constexpr (std::is_same<S, octet::ZeroPoint>::value) {
+    REQUIRE(q.zero_point.rows() == shape.first);
+    REQUIRE(q.zero_point.cols() == shape.second);
+  }
+  const MatrixXf d = q.dequantize();
+  CHECK((d.array() == affine_dequant(q).array()).all());  // the documented contract, bit for bit
+
+  int bad_codes = 0, bad_params = 0, bad_scalar = 0, bad_dequant = 0, bad_group = 0, bad_error = 0;
+  for (const BlockRect& b : blocks_of<G>(x.rows(), x.cols())) {
+    const MatrixXf xb = x.block(b.r0, b.c0, b.nr, b.nc);
+    const auto t = octet::quantize<S>(xb);  // the block as a matrix of its own, one group
+    const Reference r = reference_quantize(kind_of<S>(), xb, Gran::tensor);
+    if (!(q.codes.block(b.r0, b.c0, b.nr, b.nc) == t.codes)) ++bad_codes;
+    if (!(q.codes.block(b.r0, b.c0, b.nr, b.nc).template cast<int>() == r.codes)) ++bad_scalar;
+    bool params_ok = same_bits(q.step(b.pi, b.pj), t.step(0)) && same_bits(q.offset(b.pi, b.pj), t.offset(0));
+    if constexpr (std::is_same<S, octet::ZeroPoint>::value)
+      params_ok = params_ok && same_bits(q.zero_point(b.pi, b.pj), t.zero_point(0));
+    if (!params_ok) ++bad_params;
+    const MatrixXf dt = t.dequantize();
+    const bool constant = xb.minCoeff() == xb.maxCoeff();
+    for (Index i = 0; i < b.nr; ++i)
+      for (Index j = 0; j < b.nc; ++j) {
+        const Index gi = b.r0 + i, gj = b.c0 + j;
+        if (!same_bits(d(gi, gj), dt(i, j))) ++bad_dequant;
+        // group(i, j) is the column-major index of the block in the step matrix.
+        if (q.group(gi, gj) != b.pi + q.step.rows() * b.pj) ++bad_group;
+        // The quantization error of a value inside its block's [min, max] is at most half a step.
+        const double half_step = 0.5 * q.step(b.pi, b.pj) * 1.001 + 1e-6 * std::abs(x(gi, gj));
+        const double err = std::abs(double(d(gi, gj)) - double(x(gi, gj)));
+        // (ZeroPoint counts the range of a constant block as 1: within 0.5/255 plus rounding, as documented.)
+        const bool zp_constant_ok =
+            kind_of<S>() == 1 && constant && err <= 0.5 / 255 + 1e-6 * std::abs(x(gi, gj));
+        if (!(err <= half_step) && !zp_constant_ok) ++bad_error;
+      }
+  }
+  CHECK(bad_codes == 0);
+  CHECK(bad_scalar == 0);
+  CHECK(bad_params == 0);
+  CHECK(bad_dequant == 0);
+  CHECK(bad_group == 0);
+  CHECK(bad_error == 0);
+  return q;
+}
+
+// Every shape around the block edges for one G: the blocked extent in {0, 1, G-1, G, G+1, 2G+1}, the other
+// extent in {1, 3}; five kinds of data. Also 0 x n, n x 0 and 1 x 1.
+template <class S, class G>
+void check_block_shapes(std::mt19937& rng) {
+  constexpr Index size = G::block_size;
+  constexpr bool by_row = std::is_same<G, octet::PerRowBlock<size>>::value;
+  for (const Index along : {Index(0), Index(1), size - 1, size, size + 1, 2 * size + 1})
+    for (const Index across : {Index(1), Index(3)})
+      for (int data = 0; data < 5; ++data) {
+        const Index rows = by_row ? across : along, cols = by_row ? along : across;
+        INFO(S::name << (by_row ? " PerRowBlock<" : " PerColumnBlock<") << size << "> " << rows << "x" << cols
+                     << " data kind " << data);
+        check_blocks<S, G>(make_data(data, rows, cols, rng));
+      }
+  INFO(S::name << " block size " << size << ": empty and 1 x 1");
+  check_blocks<S, G>(MatrixXf(0, 5));
+  check_blocks<S, G>(MatrixXf(5, 0));
+  check_blocks<S, G>(MatrixXf(0, 0));
+  check_blocks<S, G>(make_data(0, 1, 1, rng));
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("quantize: PerRowBlock and PerColumnBlock match every block quantized on its own",
+                   "[quantize][block]", octet::AbsMax, octet::ZeroPoint, octet::MidRange, octet::MinMax) {
+  using S = TestType;
+  std::mt19937 rng(20261124u);
+  check_block_shapes<S, octet::PerRowBlock<1>>(rng);
+  check_block_shapes<S, octet::PerRowBlock<3>>(rng);
+  check_block_shapes<S, octet::PerRowBlock<32>>(rng);
+  check_block_shapes<S, octet::PerRowBlock<64>>(rng);
+  check_block_shapes<S, octet::PerColumnBlock<1>>(rng);
+  check_block_shapes<S, octet::PerColumnBlock<3>>(rng);
+  check_block_shapes<S, octet::PerColumnBlock<32>>(rng);
+  check_block_shapes<S, octet::PerColumnBlock<64>>(rng);
+
+  // A larger matrix with partial last blocks both ways, and a block size larger than the matrix (one partial
+  // block per row / column: the same as PerRow / PerColumn).
+  const MatrixXf x = make_data(4, 70, 45, rng);
+  const auto rb = check_blocks<S, octet::PerRowBlock<32>>(x);
+  CHECK(rb.step.cols() == 2);  // 32 + a partial block of 13
+  const auto cb = check_blocks<S, octet::PerColumnBlock<32>>(x);
+  CHECK(cb.step.rows() == 3);  // 32 + 32 + a partial block of 6
+  const auto wide = check_blocks<S, octet::PerRowBlock<64>>(x);
+  const auto per_row = octet::quantize<S, octet::PerRow>(x);
+  CHECK(wide.codes == per_row.codes);
+  CHECK((wide.step.col(0).array() == per_row.step.array()).all());
+  CHECK((wide.offset.col(0).array() == per_row.offset.array()).all());
+  const auto tall = check_blocks<S, octet::PerColumnBlock<128>>(x);
+  const auto per_col = octet::quantize<S, octet::PerColumn>(x);
+  CHECK(tall.codes == per_col.codes);
+  CHECK((tall.step.row(0).transpose().array() == per_col.step.array()).all());
+}
+
+TEMPLATE_TEST_CASE("quantize: block granularities, edge cases", "[quantize][block][edge]", octet::AbsMax,
+                   octet::ZeroPoint, octet::MidRange, octet::MinMax) {
+  using S = TestType;
+  using RB = octet::PerRowBlock<4>;
+  using CB = octet::PerColumnBlock<4>;
+
+  SECTION("empty matrices: the step matrices have the documented shapes") {
+    CHECK(octet::quantize<S, RB>(MatrixXf(0, 9)).step.rows() == 0);
+    CHECK(octet::quantize<S, RB>(MatrixXf(0, 9)).step.cols() == 3);
+    CHECK(octet::quantize<S, RB>(MatrixXf(9, 0)).step.rows() == 9);
+    CHECK(octet::quantize<S, RB>(MatrixXf(9, 0)).step.cols() == 0);
+    CHECK(octet::quantize<S, CB>(MatrixXf(0, 9)).step.rows() == 0);
+    CHECK(octet::quantize<S, CB>(MatrixXf(0, 9)).step.cols() == 9);
+    CHECK(octet::quantize<S, CB>(MatrixXf(9, 0)).step.rows() == 3);
+    CHECK(octet::quantize<S, CB>(MatrixXf(9, 0)).step.cols() == 0);
+    CHECK(octet::quantize<S, CB>(MatrixXf(0, 0)).dequantize().size() == 0);
+  }
+
+  SECTION("a block of zeros and a constant block among ordinary blocks") {
+    std::mt19937 rng(5u);
+    MatrixXf x = make_data(0, 3, 10, rng);      // blocks of columns 0-3, 4-7 and 8-9
+    x.block(1, 4, 1, 4).setZero();              // row 1, block 1: zeros
+    x.block(2, 8, 1, 2).setConstant(-2.75f);    // row 2, partial block 2: constant
+    const auto q = check_blocks<S, RB>(x);
+    const MatrixXf d = q.dequantize();
+    CHECK((d.block(1, 4, 1, 4).array() == 0.0f).all());  // zeros come back exactly, whatever the scheme
+    if (std::is_same<S, octet::ZeroPoint>::value) {
+      CHECK((q.codes.block(1, 4, 1, 4).template cast<int>().array() == -128).all());  // z = -128
+      CHECK(std::abs(d(2, 9) + 2.75f) <= 0.5f / 255.0f + 1e-6f);
+    } else {
+      CHECK((q.codes.block(1, 4, 1, 4).template cast<int>().array() == 0).all());
+      CHECK(q.step(1, 1) == 0.0f);
+    }
+    if (std::is_same<S, octet::MidRange>::value || std::is_same<S, octet::MinMax>::value) {
+      CHECK((d.block(2, 8, 1, 2).array() == -2.75f).all());  // exact: step 0, offset = the constant
+      CHECK(q.step(2, 2) == 0.0f);
+    }
+    if (std::is_same<S, octet::AbsMax>::value) {
+      CHECK((q.codes.block(2, 8, 1, 2).template cast<int>().array() == -127).all());
+    }
+    // The other blocks are untouched by the zeros: row 1, block 0 is the same as quantized alone.
+    CHECK(q.step(1, 0) == octet::quantize<S>(x.block(1, 0, 1, 4)).step(0));
+    CHECK(q.step(1, 0) > 0.0f);
+  }
+
+  SECTION("the extreme codes are reached in every block") {
+    std::mt19937 rng(9u);
+    const MatrixXf x = make_data(0, 13, 6, rng);  // column blocks of 4, 4, 4 and 1 rows; none constant but the last
+    const auto q = check_blocks<S, CB>(x);
+    const Eigen::MatrixXi c = q.codes.template cast<int>();
+    for (Index j = 0; j < x.cols(); ++j)
+      for (Index r0 = 0; r0 + 4 <= x.rows(); r0 += 4) {
+        INFO("column " << j << ", rows " << r0 << "..");
+        const Eigen::VectorXi b = c.block(r0, j, 4, 1);
+        Index imin = 0, imax = 0;
+        x.col(j).segment(r0, 4).minCoeff(&imin);
+        x.col(j).segment(r0, 4).maxCoeff(&imax);
+        if (std::is_same<S, octet::AbsMax>::value) {
+          CHECK(b.cwiseAbs().maxCoeff() == 127);
+          CHECK(b.minCoeff() >= -127);  // never -128
+        } else if (std::is_same<S, octet::MinMax>::value) {
+          CHECK(b(imin) == 0);
+          CHECK(b(imax) == 255);
+        } else if (std::is_same<S, octet::MidRange>::value) {
+          CHECK(b(imax) == 127);  // the tie +127.5, clipped
+          CHECK(b(imin) <= -127);
+        } else {
+          CHECK(b(imin) <= -127);
+          CHECK(b(imin) >= -128);
+          CHECK(b(imax) >= 126);
+          CHECK(b(imax) <= 127);
+        }
+      }
+  }
+
+  SECTION("round half to even in every block, never truncation") {
+    // AbsMax with max|x| = 127 in block 0 and 254 in block 1: s = 1 and s = 0.5, so the codes are the rounded
+    // values themselves. Truncation toward zero would give 1, 2, -1 and 1, 2, -1 instead of 2, 3, -2.
+    MatrixXf x(1, 8);
+    x << 127.0f, 1.5f, 2.7f, -1.6f, 254.0f, 3.0f, 5.4f, -3.2f;
+    const auto q = octet::quantize<octet::AbsMax, octet::PerRowBlock<4>>(x);
+    const int expected[8] = {127, 2, 3, -2, 127, 2, 3, -2};  // 0.5*3 = 1.5 -> 2 (even), 2.7 -> 3, -1.6 -> -2
+    for (int j = 0; j < 8; ++j) CHECK(int(q.codes(0, j)) == expected[j]);
+    CHECK(q.step(0, 0) == 1.0f);
+    CHECK(q.step(0, 1) == 2.0f);
+    MatrixXf ties(1, 6);
+    ties << 127.0f, 0.5f, 2.5f, -127.0f, -0.5f, -3.5f;  // exact ties: 0, 2, 0, -4
+    const auto t = octet::quantize<octet::AbsMax, octet::PerRowBlock<3>>(ties);
+    CHECK(int(t.codes(0, 1)) == 0);
+    CHECK(int(t.codes(0, 2)) == 2);
+    CHECK(int(t.codes(0, 4)) == 0);
+    CHECK(int(t.codes(0, 5)) == -4);
+  }
+
+  SECTION("tiny and huge blocks side by side are each rescaled on their own") {
+    std::mt19937 rng(13u);
+    const MatrixXf base = make_data(0, 8, 6, rng);
+    MatrixXf x = base;
+    x.topRows(4) *= std::ldexp(1.0f, -100);  // column blocks of rows 0-3: tiny
+    x.bottomRows(4) *= std::ldexp(1.0f, 100);  // rows 4-7: huge
+    const auto q = check_blocks<S, CB>(x);
+    const auto qb = octet::quantize<S, CB>(base);
+    CHECK((q.codes == qb.codes));  // the same codes as the unscaled data
+    for (Index j = 0; j < x.cols(); ++j) {
+      CHECK(q.step(0, j) == std::ldexp(qb.step(0, j), -100));
+      CHECK(q.step(1, j) == std::ldexp(qb.step(1, j), 100));
+      CHECK(q.offset(0, j) == std::ldexp(qb.offset(0, j), -100));
+      CHECK(q.offset(1, j) == std::ldexp(qb.offset(1, j), 100));
+    }
+    CHECK(q.dequantize().allFinite());
+    // Per column, the tiny half would be all zeros: its step would be 2^200 times too coarse.
+    const auto per_col = octet::quantize<S, octet::PerColumn>(x);
+    CHECK((per_col.dequantize().topRows(4) - x.topRows(4)).cwiseAbs().maxCoeff() >
+          (q.dequantize().topRows(4) - x.topRows(4)).cwiseAbs().maxCoeff());
+  }
+
+  SECTION("NaN and infinities throw std::domain_error naming the position in the whole matrix") {
+    MatrixXf x = MatrixXf::Ones(6, 11);
+    x(5, 9) = std::numeric_limits<float>::quiet_NaN();
+    std::string m = message_of<std::domain_error>([&] { octet::quantize<S, RB>(x); });
+    CHECK(contains(m, "octet::quantize: non-finite value nan"));
+    CHECK(contains(m, "row 5, column 9"));
+    x(5, 9) = 1.0f;
+    x(4, 2) = -std::numeric_limits<float>::infinity();
+    m = message_of<std::domain_error>([&] { octet::quantize<S, CB>(x); });
+    CHECK(contains(m, "-inf"));
+    CHECK(contains(m, "row 4, column 2"));
+    x(4, 2) = std::numeric_limits<float>::infinity();
+    m = message_of<std::domain_error>([&] { octet::quantize<S, octet::PerColumnBlock<1>>(x); });
+    CHECK(contains(m, "non-finite value inf at (row 4, column 2)"));
+  }
+}
+
+TEST_CASE("quantize: ZeroPoint blocks reject a constant block whose zero point overflows", "[quantize][block]") {
+  MatrixXf x = MatrixXf::Ones(2, 6);
+  x.rightCols(3).setConstant(1e37f);  // row blocks of 3: the second block of each row is constant and huge
+  const std::string m =
+      message_of<std::domain_error>([&] { octet::quantize<octet::ZeroPoint, octet::PerRowBlock<3>>(x); });
+  CHECK(contains(m, "zero point"));
+  // Blocks of 2 rows per column: columns 3-5 are constant too; with one (partial) block per row, none is.
+  CHECK(contains(
+      message_of<std::domain_error>([&] { octet::quantize<octet::ZeroPoint, octet::PerColumnBlock<2>>(x); }),
+      "zero point"));
+  const auto q = octet::quantize<octet::ZeroPoint, octet::PerRowBlock<64>>(x);
+  CHECK(q.step.cols() == 1);
+  CHECK(q.dequantize().allFinite());
 }

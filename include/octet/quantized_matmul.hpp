@@ -1,7 +1,7 @@
 // octet — the integer-domain product of two Quantized matrices: matmul(qa, qb).
 //
 // Any schemes; A per tensor or per row, B per tensor or per column (those scales factor out of the sum over
-// k). The zero-point corrections (row sums of A's codes, column sums of B's) are applied around an exact int8
+// k; the block granularities do not, and are a compile-time error). The zero-point corrections (row sums of A's codes, column sums of B's) are applied around an exact int8
 // GEMM of the codes, in double; the result equals qa.dequantize() * qb.dequantize() up to float rounding.
 #pragma once
 
@@ -27,6 +27,11 @@ template <> struct factorable_a<PerRow> : std::true_type {};
 template <class G> struct factorable_b : std::false_type {};
 template <> struct factorable_b<PerTensor> : std::true_type {};
 template <> struct factorable_b<PerColumn> : std::true_type {};
+/// PerRowBlock / PerColumnBlock: scales that change every G steps along k. They are rejected with a message of
+/// their own (a block-wise product needs one int8 GEMM per block, scaled inside the k loop: not done here).
+template <class G> struct is_block : std::false_type {};
+template <Eigen::Index G> struct is_block<PerRowBlock<G>> : std::true_type {};
+template <Eigen::Index G> struct is_block<PerColumnBlock<G>> : std::true_type {};
 
 /// The codes as int8 (uint8 codes minus 128) and the shift that was subtracted.
 template <class Code>
@@ -50,15 +55,19 @@ MatrixXi8 signed_codes(const Eigen::Matrix<Code, Eigen::Dynamic, Eigen::Dynamic>
 /// where C is the int8 GEMM of the codes (exact int32) and R_a, R_b are the row sums of A's codes and the column
 /// sums of B's codes (uint8 MinMax codes enter the GEMM as q - 128, the 128 folded into the offset). The
 /// corrections are computed in double; the result equals qa.dequantize() * qb.dequantize() up to float
-/// rounding. Any schemes; A PerTensor or PerRow, B PerTensor or PerColumn (others do not factor out of the sum
-/// over k: a compile-time error). Throws std::invalid_argument on a shape mismatch (naming both shapes),
+/// rounding. Any schemes; A PerTensor or PerRow, B PerTensor or PerColumn (others, PerRowBlock and PerColumnBlock
+/// included, do not factor out of the sum over k: a compile-time error). Throws std::invalid_argument on a shape mismatch (naming both shapes),
 /// std::overflow_error when k > 131071.
 template <class SA, class GA, class SB, class GB>
 Eigen::MatrixXf matmul(const Quantized<SA, GA>& a, const Quantized<SB, GB>& b) {
-  static_assert(detail::qmm::factorable_a<GA>::value,
+  static_assert(!detail::qmm::is_block<GA>::value && !detail::qmm::is_block<GB>::value,
+                "octet::matmul(qa, qb): block granularities (PerRowBlock<G>, PerColumnBlock<G>) are not supported: "
+                "their steps change along k, the summed dimension, so they cannot be factored out of one int8 GEMM. "
+                "Use PerRow for A and PerColumn for B, or multiply qa.dequantize() * qb.dequantize().");
+  static_assert(detail::qmm::is_block<GA>::value || detail::qmm::factorable_a<GA>::value,
                 "octet::matmul(qa, qb): A must be quantized PerTensor or PerRow. A per-column scale of A varies "
                 "along k, the summed dimension, so it cannot be factored out of the int8 GEMM.");
-  static_assert(detail::qmm::factorable_b<GB>::value,
+  static_assert(detail::qmm::is_block<GB>::value || detail::qmm::factorable_b<GB>::value,
                 "octet::matmul(qa, qb): B must be quantized PerTensor or PerColumn. A per-row scale of B varies "
                 "along k, the summed dimension, so it cannot be factored out of the int8 GEMM.");
   using detail::Index;
