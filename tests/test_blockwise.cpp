@@ -133,6 +133,21 @@ TEST_CASE("blockwise: the layer against an independent reference, shapes around 
   }
 }
 
+TEST_CASE("blockwise: the layer's weight steps and codes are PerColumnBlock's", "[blockwise]") {
+  const MatrixXf w = random_f(300, 21, 31);
+  for (Isa isa : octet::supported_isas()) {
+    INFO(octet::isa_name(isa));
+    const LLMInt8Linear l32(w, 6.0f, block_options(32, isa));
+    const auto q32 = octet::quantize<octet::AbsMax, octet::PerColumnBlock<32>>(w);
+    CHECK(Eigen::MatrixXf(l32.weight_steps()) == q32.step);
+    CHECK(l32.weight_codes() == q32.codes);
+    const LLMInt8Linear l128(w, 6.0f, block_options(128, isa));
+    const auto q128 = octet::quantize<octet::AbsMax, octet::PerColumnBlock<128>>(w);
+    CHECK(Eigen::MatrixXf(l128.weight_steps()) == q128.step);
+    CHECK(l128.weight_codes() == q128.codes);
+  }
+}
+
 TEST_CASE("blockwise: every ISA path and thread count gives bit-identical results", "[blockwise]") {
   for (Index g : {32, 64, 256}) {
     const Index m = 53, k = 1100, n = 70;
