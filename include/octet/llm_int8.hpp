@@ -245,7 +245,7 @@ class LLMInt8Linear {
         // bitsandbytes with threshold 0: no decomposition; the scan still rejects NaN/Inf.
         detail::llm::scan<P, TX>(xv, bnb && threshold_ == 0.0f ? nullptr : &threshold_, who, "X", bnb, outliers);
         std::vector<float>& wo = scratch.wo;
-        wo.resize(static_cast<std::size_t>(static_cast<Eigen::Index>(outliers.size()) * n_));
+        wo.resize(static_cast<std::size_t>(static_cast<Eigen::Index>(outliers.size()) * detail::llm::outlier_ld(n_)));
         if (!outliers.empty()) outlier_weights<P>(outliers, wo.data());
         detail::llm::forward<P, TX, TY>(xv, outliers, packed_.data(), step_.data(), wo.data(),
                                         bias_.size() ? bias_.data() : nullptr, yv,
@@ -501,12 +501,13 @@ class LLMInt8Linear {
   /// Rows of weight_steps(): 1, or ceil(k / block_size) (1 when k = 0: one empty block, steps 0).
   Eigen::Index weight_blocks() const { return block_ > 0 && k_ > 0 ? (k_ + block_ - 1) / block_ : 1; }
 
-  /// The weights the outlier rows of W contribute with: r x n row-major.
+  /// The weights the outlier rows of W contribute with: r x n row-major, rows llm::outlier_ld(n) apart.
   template <class P>
   void outlier_weights(const std::vector<Eigen::Index>& rows, float* out) const {
     if (outlier_weights_ == OutlierWeights::float32) {
+      const Eigen::Index ld = detail::llm::outlier_ld(n_);
       for (std::size_t q = 0; q < rows.size(); ++q)
-        for (Eigen::Index j = 0; j < n_; ++j) out[static_cast<Eigen::Index>(q) * n_ + j] = weights_f32_(rows[q], j);
+        for (Eigen::Index j = 0; j < n_; ++j) out[static_cast<Eigen::Index>(q) * ld + j] = weights_f32_(rows[q], j);
       return;
     }
     detail::llm::dequantized_rows<P>(packed_.data(), step_.data(), rows, out, block_);

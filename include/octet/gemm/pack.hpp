@@ -180,12 +180,24 @@ void unpack_b(const PackedBData& d, std::int8_t* out) {
   }
 }
 
-/// Reads rows `rows[0..r)` of B back out of the packed data of kernel K: out is r x n, row-major.
+/// Reads rows `rows[0..r)` of B back out of the packed data of kernel K: out is r x n, row-major, rows `ld`
+/// apart (ld >= n).
 template <class K, class Out>
-void unpack_b_rows(const PackedBData& d, const Index* rows, Index r, Out* out) {
+void unpack_b_rows(const PackedBData& d, const Index* rows, Index r, Out* out, Index ld) {
+  // Panel by panel: a row's NR values in a panel share a cache line or two, and the r rows of one panel are read
+  // one after the other, so that the loads of different lines overlap (row by row, each line was a lone miss: a
+  // panel is far from the next).
   const auto* data = d.data.as<typename K::BElem>();
-  for (Index q = 0; q < r; ++q)
-    for (Index j = 0; j < d.n; ++j) out[q * d.n + j] = static_cast<Out>(K::unpack_b(data[packed_b_offset<K>(d, rows[q], j)]));
+  for (Index j0 = 0; j0 < d.n; j0 += K::NR) {
+    const auto* panel = data + (j0 / K::NR) * d.panel_elems;
+    const Index nr = std::min<Index>(K::NR, d.n - j0);
+    for (Index q = 0; q < r; ++q) {
+      const Index p = rows[q];
+      const auto* src = panel + (p / K::KG) * K::NR * K::KG + p % K::KG;
+      Out* dst = out + q * ld + j0;
+      for (Index j = 0; j < nr; ++j) dst[j] = static_cast<Out>(K::unpack_b(src[j * K::KG]));
+    }
+  }
 }
 
 /// Fills d.block_correction for block-wise scales over blocks of `block` k (a multiple of K::KG) when kernel K

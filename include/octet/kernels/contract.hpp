@@ -86,9 +86,11 @@ struct DequantEpilogueT {
   const float* sx;         // m row steps of X
   const float* sw;         // n column steps of W
   const float* xo;         // m x r row-major: the outlier columns of X
-  const float* wo;         // r x n row-major: the weights they multiply
+  const float* wo;         // r x n row-major, rows wo_ld apart: the weights they multiply
   Index r, n;
   const float* bias;       // n entries or null
+  Index wo_ld;             // row stride of wo (llm::outlier_ld(n): padded, so that the r rows read for one
+                           // output do not fall in one L1 set when n is a multiple of 1024)
 };
 using DequantEpilogue = DequantEpilogueT<float>;
 

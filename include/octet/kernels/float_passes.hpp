@@ -193,7 +193,7 @@ struct FloatPasses {
   static F finish8(const E& e, Index i, Index j, F v) {
     if (e.r > 0) {
       F o = V::set1(0.0f);
-      for (Index q = 0; q < e.r; ++q) o = V::add(V::no_fma(V::mul(V::set1(e.xo[i * e.r + q]), V::load(e.wo + q * e.n + j))), o);
+      for (Index q = 0; q < e.r; ++q) o = V::add(V::no_fma(V::mul(V::set1(e.xo[i * e.r + q]), V::load(e.wo + q * e.wo_ld + j))), o);
       v = V::add(v, o);
     }
     if (e.bias) v = V::add(v, V::load(e.bias + j));

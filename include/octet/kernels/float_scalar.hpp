@@ -97,7 +97,7 @@ struct FloatScalar {
   static float finish_one(const E& e, Index i, Index j, float v) {
     if (e.r > 0) {
       float o = 0.0f;
-      for (Index q = 0; q < e.r; ++q) o = no_fma(e.xo[i * e.r + q] * e.wo[q * e.n + j]) + o;
+      for (Index q = 0; q < e.r; ++q) o = no_fma(e.xo[i * e.r + q] * e.wo[q * e.wo_ld + j]) + o;
       v = v + o;
     }
     if (e.bias) v = v + e.bias[j];
