@@ -38,6 +38,7 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <utility>
 #include <memory>
 #include <random>
 #include <string>
@@ -272,8 +273,37 @@ const Eigen::MatrixXf& outlier_activations(long m, int count) {
   return it->second;
 }
 
-void bench_outliers(benchmark::State& state, const LayerVariant& v, long m, int count, int threads) {
+/// Times `a` and `b` once per iteration, the order alternating (so that the machine's drift falls on both), with
+/// a's time as the iteration's time; returns the total seconds of each.
+template <class A, class B>
+std::pair<double, double> paired_times(benchmark::State& state, const A& a, const B& b) {
   using clock = std::chrono::steady_clock;
+  const auto timed = [](const auto& call) {
+    const auto t0 = clock::now();
+    call();
+    benchmark::ClobberMemory();
+    return std::chrono::duration<double>(clock::now() - t0).count();
+  };
+  double sum_a = 0, sum_b = 0;
+  bool a_first = true;
+  for (auto _ : state) {
+    double ta, tb;
+    if (a_first) {
+      ta = timed(a);
+      tb = timed(b);
+    } else {
+      tb = timed(b);
+      ta = timed(a);
+    }
+    a_first = !a_first;
+    sum_a += ta;
+    sum_b += tb;
+    state.SetIterationTime(ta);
+  }
+  return {sum_a, sum_b};
+}
+
+void bench_outliers(benchmark::State& state, const LayerVariant& v, long m, int count, int threads) {
   set_all_threads(threads);
   const octet::LLMInt8Linear& layer = variant_layer(v);
   const Eigen::MatrixXf& xc = outlier_activations(m, count);
@@ -283,29 +313,11 @@ void bench_outliers(benchmark::State& state, const LayerVariant& v, long m, int 
   layer.forward(x0, y);  // warm up: buffers, thread pool
   layer.forward(xc, y, &stats);
   if (stats.outlier_columns.size() != static_cast<std::size_t>(count)) state.SkipWithError("unexpected outliers");
-  double sum_c = 0, sum_0 = 0;
-  bool c_first = true;
-  const auto timed = [&](const Eigen::MatrixXf& x) {
-    const auto t0 = clock::now();
+  const auto run = [&](const Eigen::MatrixXf& x) {
     layer.forward(x, y);
     benchmark::DoNotOptimize(y.data());
-    benchmark::ClobberMemory();
-    return std::chrono::duration<double>(clock::now() - t0).count();
   };
-  for (auto _ : state) {
-    double tc, t0;
-    if (c_first) {
-      tc = timed(xc);
-      t0 = timed(x0);
-    } else {
-      t0 = timed(x0);
-      tc = timed(xc);
-    }
-    c_first = !c_first;
-    sum_c += tc;
-    sum_0 += t0;
-    state.SetIterationTime(tc);
-  }
+  const auto [sum_c, sum_0] = paired_times(state, [&] { run(xc); }, [&] { run(x0); });
   set_gops(state, m);
   const double iters = static_cast<double>(state.iterations());
   state.counters["GOPS_0"] = sum_0 > 0 ? ops(m) * 1e-9 * iters / sum_0 : 0.0;
@@ -363,7 +375,6 @@ const octet::LLMInt8Linear& block_layer(long g) {
 }
 
 void bench_blocks(benchmark::State& state, long g, long m, int threads) {
-  using clock = std::chrono::steady_clock;
   set_all_threads(threads);
   const octet::LLMInt8Linear& blocked = block_layer(g);
   const octet::LLMInt8Linear& vectorwise = block_layer(0);
@@ -371,29 +382,11 @@ void bench_blocks(benchmark::State& state, long g, long m, int threads) {
   Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> y(m, N);
   blocked.forward(x, y);  // warm up: buffers, thread pool
   vectorwise.forward(x, y);
-  double sum_g = 0, sum_v = 0;
-  bool g_first = true;
-  const auto timed = [&](const octet::LLMInt8Linear& layer) {
-    const auto t0 = clock::now();
+  const auto run = [&](const octet::LLMInt8Linear& layer) {
     layer.forward(x, y);
     benchmark::DoNotOptimize(y.data());
-    benchmark::ClobberMemory();
-    return std::chrono::duration<double>(clock::now() - t0).count();
   };
-  for (auto _ : state) {
-    double tg, tv;
-    if (g_first) {
-      tg = timed(blocked);
-      tv = timed(vectorwise);
-    } else {
-      tv = timed(vectorwise);
-      tg = timed(blocked);
-    }
-    g_first = !g_first;
-    sum_g += tg;
-    sum_v += tv;
-    state.SetIterationTime(tg);
-  }
+  const auto [sum_g, sum_v] = paired_times(state, [&] { run(blocked); }, [&] { run(vectorwise); });
   set_gops(state, m);
   const double iters = static_cast<double>(state.iterations());
   state.counters["GOPS_vw"] = sum_v > 0 ? ops(m) * 1e-9 * iters / sum_v : 0.0;
