@@ -228,12 +228,7 @@ class LLMInt8Linear {
     detail::check_inner(who, "X", x.rows(), x.cols(), "W", k_, n_);
     // Eigen's pattern for output parameters: a const reference, so that temporaries (blocks) bind to it.
     DY& y = const_cast<DY&>(y_out.derived());
-    if constexpr (std::is_base_of<Eigen::PlainObjectBase<DY>, DY>::value) {
-      if (y.rows() != x.rows() || y.cols() != n_) y.resize(x.rows(), n_);
-    }
-    if (y.rows() != x.rows() || y.cols() != n_)
-      throw std::invalid_argument(std::string(who) + ": the destination is " + detail::shape(y.rows(), y.cols()) +
-                                  ", the result is " + detail::shape(x.rows(), n_));
+    detail::fit_destination(y, x.rows(), n_, who);
     const detail::MutView<TY> yv = detail::mut_view_of(y);
     detail::with_activation_view(x, [&](const auto& xv) {
       using TX = typename std::decay_t<decltype(xv)>::value_type;
