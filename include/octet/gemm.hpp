@@ -19,6 +19,7 @@
 #include <Eigen/Core>
 
 #include "core/checks.hpp"
+#include "core/config.hpp"
 #include "core/isa.hpp"
 #include "core/threads.hpp"
 #include "core/eigen_views.hpp"
@@ -61,10 +62,8 @@ class PackedB {
   explicit PackedB(detail::PackedBData&& d) : data_(std::move(d)) {}
 
   /// Packs a view (octet's own use: the Eigen boundary is above).
-  PackedB(const detail::Int8View& b, Isa isa) {
-    detail::with_path(isa, [&](auto path) { detail::pack_b<typename decltype(path)::Kernel>(b, data_); });
-    data_.isa = isa;
-  }
+  template <class T>
+  PackedB(const detail::ConstView<T>& b, Isa isa);
 
   Eigen::Index rows() const { return data_.k; }  ///< k
   Eigen::Index cols() const { return data_.n; }  ///< n
@@ -107,6 +106,11 @@ void gemm_i8_tiles(const Eigen::MatrixBase<DA>& a, const PackedB& b, Epilogue&& 
   });
 }
 
+/// C = A * packed B into `out` (m x n, any strides), each finished tile stored straight into it: the body of
+/// gemm_i8 for every expression type (compiled once in octet::compiled).
+template <class T>
+void gemm_i8_into(const ConstView<T>& a, const PackedBData& b, const MutView<std::int32_t>& out);
+
 /// out[j*ldo + i] = tile[i*ldt + j] for i < rows, j < cols (the active path's tile store).
 inline void store_transposed(const std::int32_t* tile, Index ldt, Index rows, Index cols, std::int32_t* out, Index ldo) {
   with_path(active_isa_id(), [&](auto path) {
@@ -127,13 +131,10 @@ void gemm_i8(const Eigen::MatrixBase<DA>& a, const PackedB& b, const Eigen::Matr
   const char* who = "octet::gemm_i8";
   detail::check_inner(who, "A", a.rows(), a.cols(), "B", b.rows(), b.cols());
   DC& c = const_cast<DC&>(c_out.derived());  // Eigen's pattern for output parameters
-  detail::fit_destination(c, a.rows(), b.cols(), who);
-  const detail::MutView<std::int32_t> out = detail::mut_view_of(c);
   detail::with_int8_view(a, [&](const detail::Int8View& v) {
-    detail::gemm_view(v, b.data(), [&](auto path, detail::Index i0, detail::Index j0, detail::Index rows,
-                                       detail::Index cols, const std::int32_t* tile, detail::Index ldt) {
-      decltype(path)::Float::store_tile(tile, ldt, rows, cols, {&out(i0, j0), rows, cols, out.rs, out.cs});
-    });
+    detail::check_no_alias(v, c, who, "A");
+    detail::fit_destination(c, a.rows(), b.cols(), who);
+    detail::gemm_i8_into(v, b.data(), detail::mut_view_of(c));
   });
 }
 
@@ -153,5 +154,22 @@ MatrixXi32 gemm_i8(const Eigen::MatrixBase<DA>& a, const Eigen::MatrixBase<DB>& 
   detail::check_inner("octet::gemm_i8", "A", a.rows(), a.cols(), "B", b.rows(), b.cols());
   return gemm_i8(a, PackedB(b));
 }
+
+#if OCTET_DEFINE_BODIES
+template <class T>
+PackedB::PackedB(const detail::ConstView<T>& b, Isa isa) {
+  static_assert(std::is_same<T, std::int8_t>::value, "octet::PackedB packs int8 codes");
+  detail::with_path(isa, [&](auto path) { detail::pack_b<typename decltype(path)::Kernel>(b, data_); });
+  data_.isa = isa;
+}
+
+template <class T>
+void detail::gemm_i8_into(const ConstView<T>& a, const PackedBData& b, const MutView<std::int32_t>& out) {
+  static_assert(std::is_same<T, std::int8_t>::value, "octet::gemm_i8 multiplies int8 codes");
+  gemm_view(a, b, [&](auto path, Index i0, Index j0, Index rows, Index cols, const std::int32_t* tile, Index ldt) {
+    decltype(path)::Float::store_tile(tile, ldt, rows, cols, {&out(i0, j0), rows, cols, out.rs, out.cs});
+  });
+}
+#endif
 
 }  // namespace octet

@@ -40,6 +40,7 @@
 #include <Eigen/Core>
 
 #include "core/checks.hpp"
+#include "core/config.hpp"
 #include "core/isa.hpp"
 #include "core/eigen_views.hpp"
 #include "gemm.hpp"
@@ -102,21 +103,22 @@ struct LLMInt8Stats {
 namespace detail {
 namespace llm {
 
+/// The body of matmul_vectorwise / matmul_llm_int8 on views (compiled once in octet::compiled).
+template <class T>
+Eigen::MatrixXf matmul_llm_int8(const ConstView<T>& x, const ConstView<T>& w, const float* threshold, const char* who);
+/// The body of outlier_columns on a view.
+template <class T>
+std::vector<Eigen::Index> outlier_columns(const ConstView<T>& x, float threshold);
+
 template <class DX, class DW>
 Eigen::MatrixXf matmul_llm_int8(const Eigen::MatrixBase<DX>& x, const Eigen::MatrixBase<DW>& w, const float* threshold,
                                 const char* who) {
   check_inner(who, "X", x.rows(), x.cols(), "W", w.rows(), w.cols());
   if (threshold) check_threshold(*threshold, who);
   check_depth(x.cols(), who);
-  Eigen::MatrixXf y(x.rows(), w.cols());
-  with_float_view(x, [&](const FloatView& xv) {
-    with_float_view(w, [&](const FloatView& wv) {
-      with_path(active_isa_id(), [&](auto path) {
-        matmul_llm_int8<decltype(path)>(xv, wv, threshold, mut_view_of(y), who);
-      });
-    });
+  return with_float_view(x, [&](const FloatView& xv) {
+    return with_float_view(w, [&](const FloatView& wv) { return matmul_llm_int8(xv, wv, threshold, who); });
   });
-  return y;
 }
 
 }  // namespace llm
@@ -146,11 +148,7 @@ Eigen::MatrixXf matmul_llm_int8(const Eigen::MatrixBase<DX>& x, const Eigen::Mat
 template <class D>
 std::vector<Eigen::Index> outlier_columns(const Eigen::MatrixBase<D>& x, float threshold = 6.0f) {
   detail::check_threshold(threshold, "octet::outlier_columns");
-  return detail::with_float_view(x, [&](const detail::FloatView& v) {
-    return detail::with_path(active_isa_id(), [&](auto path) {
-      return detail::llm::scan<decltype(path)>(v, &threshold, "octet::outlier_columns", "X");
-    });
-  });
+  return detail::with_float_view(x, [&](const detail::FloatView& v) { return detail::llm::outlier_columns(v, threshold); });
 }
 
 /// A linear layer Y = X W (+ bias) with W prepared once for LLM.int8() inference.
@@ -184,19 +182,7 @@ class LLMInt8Linear {
   explicit LLMInt8Linear(const Eigen::MatrixBase<D>& w, float threshold = 6.0f, LLMInt8Options options = LLMInt8Options()) {
     const char* who = "octet::LLMInt8Linear";
     init(w.rows(), w.cols(), threshold, std::move(options), who);
-    detail::with_float_view(w, [&](const detail::FloatView& wv) {
-      detail::with_path(isa_, [&](auto path) {
-        using P = decltype(path);
-        detail::llm::scan<P>(wv, nullptr, who, "W");
-        step_.resize(weight_blocks() * n_);
-        packed_ = PackedB(detail::llm::quantize_weights<P>(wv, nullptr, step_.data(), block_));
-      });
-      if (outlier_weights_ == OutlierWeights::float32) {
-        weights_f32_.resize(k_, n_);
-        for (Eigen::Index p = 0; p < k_; ++p)
-          for (Eigen::Index j = 0; j < n_; ++j) weights_f32_(p, j) = wv(p, j);
-      }
-    });
+    detail::with_float_view(w, [&](const detail::FloatView& wv) { prepare(wv, who); });
   }
 
   /// Y = X W (+ bias) for X (m x k, any real Eigen expression; float, Eigen::bfloat16 and Eigen::half are read
@@ -228,26 +214,11 @@ class LLMInt8Linear {
     detail::check_inner(who, "X", x.rows(), x.cols(), "W", k_, n_);
     // Eigen's pattern for output parameters: a const reference, so that temporaries (blocks) bind to it.
     DY& y = const_cast<DY&>(y_out.derived());
-    detail::fit_destination(y, x.rows(), n_, who);
-    const detail::MutView<TY> yv = detail::mut_view_of(y);
+    // X first (a strided or converted X is copied here), then y: checked before it is resized or written.
     detail::with_activation_view(x, [&](const auto& xv) {
-      using TX = typename std::decay_t<decltype(xv)>::value_type;
-      detail::with_path(isa_, [&](auto path) {
-        using P = decltype(path);
-        const bool bnb = semantics_ == Semantics::bitsandbytes;
-        detail::Scratch& scratch = detail::thread_scratch();  // per-call arrays, kept between calls
-        std::vector<Eigen::Index>& outliers = scratch.outliers;
-        // bitsandbytes with threshold 0: no decomposition; the scan still rejects NaN/Inf.
-        detail::llm::scan<P, TX>(xv, bnb && threshold_ == 0.0f ? nullptr : &threshold_, who, "X", bnb, outliers);
-        std::vector<float>& wo = scratch.wo;
-        wo.resize(static_cast<std::size_t>(static_cast<Eigen::Index>(outliers.size()) * detail::llm::outlier_ld(n_)));
-        if (!outliers.empty()) outlier_weights<P>(outliers, wo.data());
-        detail::llm::forward<P, TX, TY>(xv, outliers, packed_.data(), step_.data(), wo.data(),
-                                        bias_.size() ? bias_.data() : nullptr, yv,
-                                        bnb && !outliers.empty() ? threshold_ : std::numeric_limits<float>::infinity(),
-                                        block_);
-        if (stats) stats->outlier_columns.assign(outliers.begin(), outliers.end());
-      });
+      detail::check_no_alias(xv, y, who, "X");
+      detail::fit_destination(y, x.rows(), n_, who);
+      forward_view(xv, detail::mut_view_of(y), stats);
     });
   }
 
@@ -284,16 +255,7 @@ class LLMInt8Linear {
       if (!(layer.step_(j) >= 0.0f) || !std::isfinite(layer.step_(j)))
         throw std::domain_error(std::string(who) + ": column step " + std::to_string(j) + " is " +
                                 detail::to_text(layer.step_(j)) + " (steps are finite and >= 0)");
-    detail::with_int8_view(codes, [&](const detail::Int8View& v) {
-      detail::with_path(layer.isa_, [&](auto path) {
-        using K = typename decltype(path)::Kernel;
-        detail::PackedBData d;
-        detail::pack_b<K>(v, d);
-        d.isa = layer.isa_;
-        detail::set_block_correction<K>(d, layer.block_);
-        layer.packed_ = PackedB(std::move(d));
-      });
-    });
+    detail::with_int8_view(codes, [&](const detail::Int8View& v) { layer.pack_codes(v); });
     return layer;
   }
 
@@ -431,6 +393,19 @@ class LLMInt8Linear {
   }
 
  private:
+  /// The body of forward() on views: one per pair of scalar types (TX: float, Eigen::bfloat16 or Eigen::half;
+  /// TY likewise), not per expression type; compiled once in octet::compiled. y is m x n, and shares no memory
+  /// with x.
+  template <class TX, class TY>
+  void forward_view(const detail::ConstView<TX>& xv, const detail::MutView<TY>& yv, LLMInt8Stats* stats) const;
+
+  /// The constructor's body on a view of W: checks, quantizes and packs it (compiled once in octet::compiled).
+  template <class T>
+  void prepare(const detail::ConstView<T>& wv, const char* who);
+  /// from_quantized's body on a view of the codes: packs them as they are, with the block corrections.
+  template <class T>
+  void pack_codes(const detail::ConstView<T>& codes);
+
   /// The shape, options and their checks, shared by the constructor and from_quantized.
   void init(Eigen::Index k, Eigen::Index n, float threshold, LLMInt8Options options, const char* who) {
     detail::check_threshold(threshold, who);
@@ -519,5 +494,76 @@ class LLMInt8Linear {
   Eigen::VectorXf step_;
   Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> weights_f32_;
 };
+
+#if OCTET_DEFINE_BODIES
+template <class T>
+Eigen::MatrixXf detail::llm::matmul_llm_int8(const ConstView<T>& x, const ConstView<T>& w, const float* threshold,
+                                            const char* who) {
+  static_assert(std::is_same<T, float>::value, "octet::matmul_llm_int8 works on float views");
+  Eigen::MatrixXf y(x.rows, w.cols);
+  with_path(active_isa_id(), [&](auto path) {
+    matmul_llm_int8<decltype(path)>(x, w, threshold, mut_view_of(y), who);
+  });
+  return y;
+}
+
+template <class T>
+std::vector<Eigen::Index> detail::llm::outlier_columns(const ConstView<T>& x, float threshold) {
+  static_assert(std::is_same<T, float>::value, "octet::outlier_columns works on float views");
+  return with_path(active_isa_id(), [&](auto path) {
+    return scan<decltype(path)>(x, &threshold, "octet::outlier_columns", "X");
+  });
+}
+
+template <class T>
+void LLMInt8Linear::prepare(const detail::ConstView<T>& wv, const char* who) {
+  static_assert(std::is_same<T, float>::value, "octet::LLMInt8Linear prepares float weights");
+  detail::with_path(isa_, [&](auto path) {
+    using P = decltype(path);
+    detail::llm::scan<P>(wv, nullptr, who, "W");
+    step_.resize(weight_blocks() * n_);
+    packed_ = PackedB(detail::llm::quantize_weights<P>(wv, nullptr, step_.data(), block_));
+  });
+  if (outlier_weights_ == OutlierWeights::float32) {
+    weights_f32_.resize(k_, n_);
+    for (Eigen::Index p = 0; p < k_; ++p)
+      for (Eigen::Index j = 0; j < n_; ++j) weights_f32_(p, j) = wv(p, j);
+  }
+}
+
+template <class T>
+void LLMInt8Linear::pack_codes(const detail::ConstView<T>& codes) {
+  static_assert(std::is_same<T, std::int8_t>::value, "octet::LLMInt8Linear packs int8 codes");
+  detail::with_path(isa_, [&](auto path) {
+    using K = typename decltype(path)::Kernel;
+    detail::PackedBData d;
+    detail::pack_b<K>(codes, d);
+    d.isa = isa_;
+    detail::set_block_correction<K>(d, block_);
+    packed_ = PackedB(std::move(d));
+  });
+}
+
+template <class TX, class TY>
+void LLMInt8Linear::forward_view(const detail::ConstView<TX>& xv, const detail::MutView<TY>& yv, LLMInt8Stats* stats) const {
+  const char* who = "octet::LLMInt8Linear";
+  detail::with_path(isa_, [&](auto path) {
+    using P = decltype(path);
+    const bool bnb = semantics_ == Semantics::bitsandbytes;
+    detail::Scratch& scratch = detail::thread_scratch();  // per-call arrays, kept between calls
+    std::vector<Eigen::Index>& outliers = scratch.outliers;
+    // bitsandbytes with threshold 0: no decomposition; the scan still rejects NaN/Inf.
+    detail::llm::scan<P, TX>(xv, bnb && threshold_ == 0.0f ? nullptr : &threshold_, who, "X", bnb, outliers);
+    std::vector<float>& wo = scratch.wo;
+    wo.resize(static_cast<std::size_t>(static_cast<Eigen::Index>(outliers.size()) * detail::llm::outlier_ld(n_)));
+    if (!outliers.empty()) outlier_weights<P>(outliers, wo.data());
+    detail::llm::forward<P, TX, TY>(xv, outliers, packed_.data(), step_.data(), wo.data(),
+                                    bias_.size() ? bias_.data() : nullptr, yv,
+                                    bnb && !outliers.empty() ? threshold_ : std::numeric_limits<float>::infinity(),
+                                    block_);
+    if (stats) stats->outlier_columns.assign(outliers.begin(), outliers.end());
+  });
+}
+#endif
 
 }  // namespace octet

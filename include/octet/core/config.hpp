@@ -36,3 +36,13 @@
 #  define OCTET_TARGET_BEGIN(t) OCTET_PRAGMA(GCC push_options) OCTET_PRAGMA(GCC target(t))
 #  define OCTET_TARGET_END() OCTET_PRAGMA(GCC pop_options)
 #endif
+
+// Header-only or compiled (CMake target octet::compiled, as spdlog's SPDLOG_COMPILED_LIB): the public templates
+// only turn an Eigen expression into a view and call templates on views (one body per scalar type, not per
+// expression). Those bodies are defined in the headers (the default), or, with OCTET_COMPILED_LIB, only
+// declared there and instantiated once in src/octet.cpp (which also defines OCTET_COMPILING_LIB).
+#if defined(OCTET_COMPILED_LIB) && !defined(OCTET_COMPILING_LIB)
+#  define OCTET_DEFINE_BODIES 0
+#else
+#  define OCTET_DEFINE_BODIES 1
+#endif

@@ -42,16 +42,60 @@ auto mut_view_of(Eigen::DenseBase<Derived>& x) {
   return MutView<T>{d.data(), d.rows(), d.cols(), row_major ? outer : inner, row_major ? inner : outer};
 }
 
-/// Makes an output parameter rows x cols: a resizable matrix is resized, anything else (a Map, a block) must
-/// have that shape already (else std::invalid_argument "who: the destination is (r x c), the result is (r x c)").
+/// Makes an output parameter rows x cols, checked before it is touched: a resizable matrix whose compile-time
+/// shape allows rows x cols is resized; anything else (a vector of the other orientation, a fixed-size matrix, a
+/// Map, a block) must have that shape already. Otherwise std::invalid_argument "who: the destination is (r x c),
+/// the result is (r x c)", and the destination keeps its size and contents.
 template <class Derived>
 void fit_destination(Derived& y, Index rows, Index cols, const char* who) {
   if constexpr (std::is_base_of<Eigen::PlainObjectBase<Derived>, Derived>::value) {
-    if (y.rows() != rows || y.cols() != cols) y.resize(rows, cols);
+    constexpr Index R = Derived::RowsAtCompileTime, C = Derived::ColsAtCompileTime;
+    constexpr Index MR = Derived::MaxRowsAtCompileTime, MC = Derived::MaxColsAtCompileTime;
+    const bool fits = (R == Eigen::Dynamic || R == rows) && (C == Eigen::Dynamic || C == cols) &&
+                      (MR == Eigen::Dynamic || rows <= MR) && (MC == Eigen::Dynamic || cols <= MC);
+    if (fits) {
+      if (y.rows() != rows || y.cols() != cols) y.resize(rows, cols);
+      return;
+    }
   }
   if (y.rows() != rows || y.cols() != cols)
     throw std::invalid_argument(std::string(who) + ": the destination is " + shape(y.rows(), y.cols()) +
                                 ", the result is " + shape(rows, cols));
+}
+
+/// The bytes [first, last) that a strided matrix occupies (empty: first == last).
+struct ByteRange {
+  std::uintptr_t first = 0, last = 0;
+  bool overlaps(const ByteRange& o) const { return first < last && o.first < o.last && first < o.last && o.first < last; }
+};
+template <class T>
+ByteRange byte_range(const T* data, Index rows, Index cols, Index rs, Index cs) {
+  if (rows <= 0 || cols <= 0 || data == nullptr) return {};
+  const auto first = reinterpret_cast<std::uintptr_t>(data);
+  const auto span = static_cast<std::uintptr_t>(((rows - 1) * rs + (cols - 1) * cs + 1) * Index(sizeof(T)));
+  return {first, first + span};
+}
+template <class T>
+ByteRange byte_range(const ConstView<T>& v) {
+  return byte_range(v.data, v.rows, v.cols, v.rs, v.cs);
+}
+/// The memory a destination holds now (before any resize).
+template <class Derived>
+ByteRange byte_range_of(const Eigen::DenseBase<Derived>& y) {
+  const Derived& d = y.derived();
+  const Index inner = d.innerStride(), outer = d.outerStride();
+  const bool row_major = Derived::IsRowMajor;
+  return byte_range(d.data(), d.rows(), d.cols(), row_major ? outer : inner, row_major ? inner : outer);
+}
+
+/// Throws std::invalid_argument when the destination y shares memory with the input x (a view of what the
+/// caller passed: a copy, made for a strided or converted input, never does): the result would overwrite, or a
+/// resize free, what is still to be read.
+template <class T, class Derived>
+void check_no_alias(const ConstView<T>& x, const Eigen::DenseBase<Derived>& y, const char* who, const char* name) {
+  if (byte_range(x).overlaps(byte_range_of(y)))
+    throw std::invalid_argument(std::string(who) + ": the destination shares memory with " + name +
+                                " (write the result into another matrix)");
 }
 
 /// Calls f(Int8View) on any int8 Eigen expression: in place when it has direct access, else on a copy (the
