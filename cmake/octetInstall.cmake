@@ -4,9 +4,6 @@ include(CMakePackageConfigHelpers)
 
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/octet DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(TARGETS octet EXPORT octetTargets)
-if(TARGET octet_compiled)
-  install(TARGETS octet_compiled EXPORT octetTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
-endif()
 install(EXPORT octetTargets NAMESPACE octet:: DESTINATION ${CMAKE_INSTALL_DATADIR}/octet/cmake)
 
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/octetConfig.cmake.in
