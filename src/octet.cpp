@@ -16,7 +16,7 @@ template void detail::gemm_i8_into<std::int8_t>(const detail::ConstView<std::int
 template Eigen::MatrixXf detail::llm::matmul_llm_int8<float>(const detail::ConstView<float>&,
                                                              const detail::ConstView<float>&, const float*, const char*);
 template std::vector<Eigen::Index> detail::llm::outlier_columns<float>(const detail::ConstView<float>&, float);
-template void LLMInt8Linear::prepare<float>(const detail::ConstView<float>&, const char*);
+template void LLMInt8Linear::prepare<float>(const detail::ConstView<float>&, const char*, const char*);
 template void LLMInt8Linear::pack_codes<std::int8_t>(const detail::ConstView<std::int8_t>&);
 
 #define OCTET_FORWARD_VIEW(TX, TY)                                                                              \

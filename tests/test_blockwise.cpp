@@ -232,6 +232,14 @@ TEST_CASE("blockwise: options, prequantized weights, save and load", "[blockwise
     CHECK_THROWS_AS(LLMInt8Linear::from_quantized(layer.weight_codes(), layer.weight_steps().topRows(4), 6.0f,
                                                   block_options(64, isa)),
                     std::invalid_argument);
+    // weight_codes()'s documented recipe: the steps as weight_step() gives them (blocks x n, block after block).
+    const LLMInt8Linear recipe = LLMInt8Linear::from_quantized(layer.weight_codes(), layer.weight_step(), 6.0f,
+                                                               block_options(64, isa));
+    CHECK(same_bits(recipe(x), y));
+    CHECK(same_bits(recipe.weight_step(), layer.weight_step()));
+    CHECK_THROWS_AS(LLMInt8Linear::from_quantized(layer.weight_codes(), layer.weight_step().head(99), 6.0f,
+                                                  block_options(64, isa)),
+                    std::invalid_argument);
 
     std::stringstream file;
     layer.save(file);

@@ -69,6 +69,41 @@ TEST_CASE("hardening: a moved-from LLMInt8Linear is empty, and copies are deep",
   CHECK(assigned(x) == y);
 }
 
+TEST_CASE("hardening: self-move-assignment keeps the layer and the packed weights", "[hardening]") {
+  const Eigen::MatrixXf w = Eigen::MatrixXf::Random(40, 24), x = Eigen::MatrixXf::Random(5, 40);
+  octet::LLMInt8Linear layer(w);
+  const Eigen::MatrixXf y = layer(x);
+  octet::LLMInt8Linear& same = layer;  // through a reference, as generic code (a swap, a vector erase) does it
+  layer = std::move(same);
+  CHECK(layer.in_features() == 40);
+  CHECK(layer.out_features() == 24);
+  CHECK(layer(x) == y);
+  octet::PackedB pb(random_i8(40, 24, 3));
+  const MatrixXi32 c = octet::gemm_i8(random_i8(5, 40, 4), pb);
+  octet::PackedB& same_pb = pb;
+  pb = std::move(same_pb);
+  CHECK(octet::gemm_i8(random_i8(5, 40, 4), pb) == c);
+}
+
+TEST_CASE("hardening: a double beyond float's range is 'out of float range', naming its position", "[hardening]") {
+  const Eigen::MatrixXf w = Eigen::MatrixXf::Random(12, 5);
+  const octet::LLMInt8Linear layer(w);
+  Eigen::MatrixXd x = Eigen::MatrixXd::Random(3, 12);
+  x(1, 7) = 1e39;
+  CHECK_THROWS_WITH(layer(x), Catch::Contains("value 1e+39 at (row 1, column 7) of X is out of float range"));
+  CHECK_THROWS_AS(layer(x), std::domain_error);
+  CHECK_THROWS_WITH(octet::matmul_llm_int8(x, w.cast<double>()), Catch::Contains("of X is out of float range"));
+  CHECK_THROWS_WITH(octet::LLMInt8Linear(x.transpose()), Catch::Contains("(row 7, column 1) of W is out of float range"));
+  CHECK_THROWS_WITH((octet::quantize<octet::AbsMax, octet::PerRow>(x)), Catch::Contains("out of float range"));
+  x(1, 7) = -std::numeric_limits<double>::max();
+  CHECK_THROWS_WITH(layer(x), Catch::Contains("out of float range"));
+  // A double infinity is still a non-finite value; a double within float's range is accepted.
+  x(1, 7) = std::numeric_limits<double>::infinity();
+  CHECK_THROWS_WITH(layer(x), Catch::Contains("non-finite value inf"));
+  x(1, 7) = 3e38;
+  CHECK_NOTHROW(layer(x));
+}
+
 TEST_CASE("hardening: a NaN or Inf bias is a std::domain_error naming the entry", "[hardening]") {
   const Eigen::MatrixXf w = Eigen::MatrixXf::Random(8, 4);
   for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),

@@ -163,10 +163,19 @@ TEST_CASE("pack: LLMInt8Linear quantizes W a slice of columns at a time into the
 
 namespace {
 
-/// A stream that cannot tell its size (tellg fails), as a pipe: load reads the codes whole then.
+/// A stream that cannot tell its size (tellg fails) and delivers its bytes in short reads of 4093, as a pipe
+/// does: load reads the codes whole then, in chunks of its own.
 struct PipeBuf : std::streambuf {
-  explicit PipeBuf(std::string s) : bytes(std::move(s)) { setg(bytes.data(), bytes.data(), bytes.data() + bytes.size()); }
+  explicit PipeBuf(std::string s) : bytes(std::move(s)) {}
+  int_type underflow() override {
+    if (at >= bytes.size()) return traits_type::eof();
+    const std::size_t n = std::min<std::size_t>(4093, bytes.size() - at);
+    setg(&bytes[at], &bytes[at], &bytes[at] + n);
+    at += n;
+    return traits_type::to_int_type(*gptr());
+  }
   std::string bytes;
+  std::size_t at = 0;
 };
 
 }  // namespace
@@ -206,8 +215,11 @@ TEST_CASE("pack: load packs the codes as it reads them, a slice at a time, bit f
   CHECK_THROWS_WITH(octet::LLMInt8Linear::load(truncated), Catch::Contains("need"));
   PipeBuf truncated_pipe(bytes.substr(0, cut));
   std::istream piped(&truncated_pipe);
+  // The codes are read in chunks; the message names where the field ends, not where the chunk did.
+  const std::size_t codes_end = 48 + 4 * 1003 + 1100 * 1003;
   CHECK_THROWS_WITH(octet::LLMInt8Linear::load(piped),
-                    Catch::Contains("truncated at byte " + std::to_string(cut) + " (reading the codes"));
+                    Catch::Contains("truncated at byte " + std::to_string(cut) + " (reading the codes, which ends at byte " +
+                                    std::to_string(codes_end) + ")"));
   std::string flipped = bytes;
   flipped[cut] ^= 0x01;
   std::istringstream bad(flipped);

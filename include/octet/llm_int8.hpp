@@ -113,11 +113,12 @@ std::vector<Eigen::Index> outlier_columns(const ConstView<T>& x, float threshold
 template <class DX, class DW>
 Eigen::MatrixXf matmul_llm_int8(const Eigen::MatrixBase<DX>& x, const Eigen::MatrixBase<DW>& w, const float* threshold,
                                 const char* who) {
-  check_inner(who, "X", x.rows(), x.cols(), "W", w.rows(), w.cols());
+  check_inner(who, "X", x.rows(), x.cols(), "W", w.rows(), w.cols(),
+              "W looks transposed: W is [in x out] here (pass w.transpose() for [out x in] weights)");
   if (threshold) check_threshold(*threshold, who);
   check_depth(x.cols(), who);
-  return with_float_view(x, [&](const FloatView& xv) {
-    return with_float_view(w, [&](const FloatView& wv) { return matmul_llm_int8(xv, wv, threshold, who); });
+  return with_float_view(x, who, "X", [&](const FloatView& xv) {
+    return with_float_view(w, who, "W", [&](const FloatView& wv) { return matmul_llm_int8(xv, wv, threshold, who); });
   });
 }
 
@@ -148,7 +149,8 @@ Eigen::MatrixXf matmul_llm_int8(const Eigen::MatrixBase<DX>& x, const Eigen::Mat
 template <class D>
 std::vector<Eigen::Index> outlier_columns(const Eigen::MatrixBase<D>& x, float threshold = 6.0f) {
   detail::check_threshold(threshold, "octet::outlier_columns");
-  return detail::with_float_view(x, [&](const detail::FloatView& v) { return detail::llm::outlier_columns(v, threshold); });
+  return detail::with_float_view(x, "octet::outlier_columns", "X",
+                                 [&](const detail::FloatView& v) { return detail::llm::outlier_columns(v, threshold); });
 }
 
 /// A linear layer Y = X W (+ bias) with W prepared once for LLM.int8() inference.
@@ -169,20 +171,68 @@ class LLMInt8Linear {
   /// Moving leaves the source an empty (0 x 0) layer.
   LLMInt8Linear(LLMInt8Linear&& o) noexcept { swap(o); }
   LLMInt8Linear& operator=(LLMInt8Linear&& o) noexcept {
+    if (this == &o) return *this;  // self-move keeps the layer
     LLMInt8Linear empty;
     swap(o);
     o.swap(empty);
     return *this;
   }
 
-  /// Prepares W (k x n, any real Eigen expression). Throws std::domain_error on NaN/Inf in W or in the bias,
-  /// std::invalid_argument on a NaN threshold or a bias that is neither empty nor n long,
-  /// std::overflow_error when k > 131071.
+  /// Prepares W given as [in x out] (k x n: Y = X W), any real Eigen expression. For weights stored as
+  /// [out x in] (torch.nn.Linear.weight, Hugging Face, bitsandbytes) use from_torch. Throws std::domain_error on
+  /// NaN/Inf in W or in the bias, std::invalid_argument on a NaN threshold or a bias that is neither empty nor n
+  /// long, std::overflow_error when k > 131071.
   template <class D>
   explicit LLMInt8Linear(const Eigen::MatrixBase<D>& w, float threshold = 6.0f, LLMInt8Options options = LLMInt8Options()) {
-    const char* who = "octet::LLMInt8Linear";
-    init(w.rows(), w.cols(), threshold, std::move(options), who);
-    detail::with_float_view(w, [&](const detail::FloatView& wv) { prepare(wv, who); });
+    build(w, threshold, std::move(options), "octet::LLMInt8Linear", "W", Layout::in_out);
+  }
+
+  /// A layer from W given as [out x in] (n x k), as torch.nn.Linear.weight, Hugging Face state dicts and
+  /// bitsandbytes keep it: any real Eigen expression (a row-major buffer as a Map, a block). W's transpose is
+  /// read in place and packed: no copy beyond what the packing of an expression needs. Results are bit for bit
+  /// those of LLMInt8Linear(weight.transpose(), threshold, options). Errors as the constructor (positions in W
+  /// are named as in its transpose, "W^T").
+  template <class D>
+  static LLMInt8Linear from_torch(const Eigen::MatrixBase<D>& weight, float threshold = 6.0f,
+                                  LLMInt8Options options = LLMInt8Options()) {
+    LLMInt8Linear layer;
+    layer.build(weight.transpose(), threshold, std::move(options), "octet::LLMInt8Linear::from_torch", "W^T",
+                Layout::torch);
+    return layer;
+  }
+
+  /// A layer from bitsandbytes' int8 weights exactly as its state dict holds them: CB (int8, [out x in], any
+  /// Eigen expression; read in place through its transpose) and SCB (the absolute maximum of each row of W,
+  /// `out` floats: a vector, or a 1 x out / out x 1 matrix). The steps are SCB / 127 (not SCB itself: passing
+  /// SCB as steps would scale every result by 127). Results are bit for bit those of
+  /// from_quantized(CB.transpose(), SCB / 127, threshold, options). bitsandbytes' int8 weights are vector-wise:
+  /// options.block_size must be 0. Throws std::invalid_argument on a block size, an SCB of the wrong shape, or
+  /// OutlierWeights::float32; std::domain_error on a negative or non-finite SCB entry.
+  template <class DC, class DS>
+  static LLMInt8Linear from_bitsandbytes(const Eigen::MatrixBase<DC>& cb, const Eigen::MatrixBase<DS>& scb,
+                                         float threshold = 6.0f, LLMInt8Options options = LLMInt8Options()) {
+    const char* who = "octet::LLMInt8Linear::from_bitsandbytes";
+    if (options.block_size != 0)
+      throw std::invalid_argument(std::string(who) + ": block_size is " + std::to_string(options.block_size) +
+                                  "; bitsandbytes' CB and SCB are vector-wise (one scale per output), so it must be 0");
+    const Eigen::Index out = cb.rows();
+    if ((scb.rows() != 1 && scb.cols() != 1) || scb.size() != out)
+      throw std::invalid_argument(
+          std::string(who) + ": SCB is " + detail::shape(scb.rows(), scb.cols()) + ", CB is " +
+          detail::shape(cb.rows(), cb.cols()) + " (SCB holds one absmax per row of CB: " + std::to_string(out) +
+          " entries)" +
+          (scb.size() == cb.cols() && cb.rows() != cb.cols()
+               ? "; CB looks transposed: from_bitsandbytes takes CB as [out x in], as bitsandbytes stores it"
+               : ""));
+    Eigen::VectorXf steps(out);
+    for (Eigen::Index j = 0; j < out; ++j) {
+      const float a = static_cast<float>(scb.rows() == 1 ? scb(0, j) : scb(j, 0));
+      if (!(a >= 0.0f) || !std::isfinite(a))
+        throw std::domain_error(std::string(who) + ": SCB entry " + std::to_string(j) + " is " + detail::to_text(a) +
+                                " (absolute maxima are finite and >= 0)");
+      steps(j) = a / 127.0f;
+    }
+    return quantized(cb.transpose(), steps, threshold, std::move(options), who, Layout::bitsandbytes);
   }
 
   /// Y = X W (+ bias) for X (m x k, any real Eigen expression; float, Eigen::bfloat16 and Eigen::half are read
@@ -211,56 +261,34 @@ class LLMInt8Linear {
     static_assert(std::is_same<TY, float>::value || detail::is_float16<TY>::value,
                   "octet::LLMInt8Linear::forward: y holds float, Eigen::bfloat16 or Eigen::half");
     const char* who = "octet::LLMInt8Linear";
-    detail::check_inner(who, "X", x.rows(), x.cols(), "W", k_, n_);
+    detail::check_inner(who, "X", x.rows(), x.cols(), "W", k_, n_, transposed_hint(layout_));
     // Eigen's pattern for output parameters: a const reference, so that temporaries (blocks) bind to it.
     DY& y = const_cast<DY&>(y_out.derived());
     // X first (a strided or converted X is copied here), then y: checked before it is resized or written.
-    detail::with_activation_view(x, [&](const auto& xv) {
+    detail::with_activation_view(x, who, "X", [&](const auto& xv) {
       detail::check_no_alias(xv, y, who, "X");
       detail::fit_destination(y, x.rows(), n_, who);
       forward_view(xv, detail::mut_view_of(y), stats);
     });
   }
 
-  /// A layer from weights quantized elsewhere: `codes` (k x n int8, any Eigen expression; bitsandbytes' CB is
-  /// n x k: pass CB.transpose()) and `column_steps` (n floats, step = absmax / 127: bitsandbytes' SCB / 127;
-  /// with options.block_size > 0, a ceil(k / block_size) x n matrix of block steps, as weight_steps()).
-  /// The codes are packed as they are. Throws std::invalid_argument when column_steps has the wrong size or
-  /// options.outlier_weights is float32 (there are no float weights), std::domain_error on a negative or
-  /// non-finite step, and as the constructor for the rest.
+  /// A layer from weights quantized elsewhere: `codes` (k x n int8, [in x out], any Eigen expression; for
+  /// bitsandbytes' CB and SCB use from_bitsandbytes) and `column_steps` (n floats, step = absmax / 127; with
+  /// options.block_size > 0, the ceil(k / block_size) x n block steps as weight_steps() gives them, or as a
+  /// vector of blocks * n entries, block after block, as weight_step() gives them). The codes are packed as they
+  /// are. Throws std::invalid_argument when column_steps has the wrong size or options.outlier_weights is float32
+  /// (there are no float weights), std::domain_error on a negative or non-finite step, and as the constructor for
+  /// the rest.
   template <class DC, class DS>
   static LLMInt8Linear from_quantized(const Eigen::MatrixBase<DC>& codes, const Eigen::MatrixBase<DS>& column_steps,
                                      float threshold = 6.0f, LLMInt8Options options = LLMInt8Options()) {
-    const char* who = "octet::LLMInt8Linear::from_quantized";
-    LLMInt8Linear layer;
-    layer.init(codes.rows(), codes.cols(), threshold, std::move(options), who);
-    const Eigen::Index blocks = layer.weight_blocks();
-    if (layer.block_ == 0 ? column_steps.size() != codes.cols()
-                          : column_steps.rows() != blocks || column_steps.cols() != codes.cols())
-      throw std::invalid_argument(std::string(who) + ": " +
-                                  (layer.block_ == 0 ? std::to_string(column_steps.size()) + " column steps"
-                                                     : "block steps of " + detail::shape(column_steps.rows(), column_steps.cols())) +
-                                  " for " + detail::shape(codes.rows(), codes.cols()) + " codes" +
-                                  (layer.block_ == 0 ? "" : " in blocks of " + std::to_string(layer.block_) + " (" +
-                                                                detail::shape(blocks, codes.cols()) + " expected)"));
-    if (layer.outlier_weights_ == OutlierWeights::float32)
-      throw std::invalid_argument(std::string(who) + ": OutlierWeights::float32 needs float weights; use dequantized_int8");
-    layer.step_.resize(blocks * layer.n_);  // block-major: entry b * n + j
-    if (layer.block_ == 0)
-      layer.step_ = column_steps.template cast<float>().reshaped();
-    else
-      Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(layer.step_.data(), blocks, layer.n_) =
-          column_steps.template cast<float>();
-    for (Eigen::Index j = 0; j < layer.step_.size(); ++j)
-      if (!(layer.step_(j) >= 0.0f) || !std::isfinite(layer.step_(j)))
-        throw std::domain_error(std::string(who) + ": column step " + std::to_string(j) + " is " +
-                                detail::to_text(layer.step_(j)) + " (steps are finite and >= 0)");
-    detail::with_int8_view(codes, [&](const detail::Int8View& v) { layer.pack_codes(v); });
-    return layer;
+    return quantized(codes, column_steps, threshold, std::move(options), "octet::LLMInt8Linear::from_quantized",
+                     Layout::in_out_codes);
   }
 
-  /// The k x n int8 codes of W, read back out of the packed layout (from_quantized(weight_codes(),
-  /// weight_step(), threshold(), options) rebuilds a layer with bit-identical results).
+  /// The k x n int8 codes of W, read back out of the packed layout: from_quantized(weight_codes(), weight_step(),
+  /// threshold(), options) rebuilds a layer with bit-identical results, vector-wise or block-wise (options with
+  /// the layer's block_size(), semantics() and bias()).
   MatrixXi8 weight_codes() const {
     MatrixXi8 out(k_, n_);
     if (k_ == 0 || n_ == 0) return out;
@@ -343,7 +371,7 @@ class LLMInt8Linear {
         steps.data(), static_cast<Eigen::Index>(h.blocks()), n);
     if (stream_pack) {  // the steps are checked above
       LLMInt8Linear layer;
-      layer.init(k, n, h.threshold, std::move(o), "octet::LLMInt8Linear::load");
+      layer.init(k, n, h.threshold, std::move(o), "octet::LLMInt8Linear::load", Layout::in_out);
       layer.step_ = Eigen::Map<const Eigen::VectorXf>(steps.data(), static_cast<Eigen::Index>(steps.size()));
       layer.packed_ = PackedB(std::move(packed));
       return layer;
@@ -357,7 +385,7 @@ class LLMInt8Linear {
         r.fail("the codes or steps disagree with the float weights");
       return layer;
     }
-    return from_quantized(c, st, h.threshold, std::move(o));
+    return quantized(c, st, h.threshold, std::move(o), "octet::LLMInt8Linear::load", Layout::in_out);
   }
 
   /// load() from a file.
@@ -393,6 +421,62 @@ class LLMInt8Linear {
   }
 
  private:
+  /// How the weights were given, for the hint of a shape error that looks like a transposed W.
+  enum class Layout : unsigned char { in_out, torch, in_out_codes, bitsandbytes };
+  static const char* transposed_hint(Layout layout) {
+    switch (layout) {
+      case Layout::torch: return "W looks transposed: from_torch takes W as [out x in] (the constructor as [in x out])";
+      case Layout::in_out_codes: return "the codes look transposed: for [out x in] codes (bitsandbytes' CB) use from_bitsandbytes";
+      case Layout::bitsandbytes: return "CB looks transposed: from_bitsandbytes takes CB as [out x in] (from_quantized as [in x out])";
+      case Layout::in_out: break;
+    }
+    return "W looks transposed: for [out x in] weights use from_torch";
+  }
+
+  /// The constructor's and from_torch's body: W as k x n (from_torch passes its transpose).
+  template <class D>
+  void build(const Eigen::MatrixBase<D>& w, float threshold, LLMInt8Options options, const char* who, const char* name,
+             Layout layout) {
+    init(w.rows(), w.cols(), threshold, std::move(options), who, layout);
+    detail::with_float_view(w, who, name, [&](const detail::FloatView& wv) { prepare(wv, who, name); });
+  }
+
+  /// from_quantized's and from_bitsandbytes' body: k x n codes.
+  template <class DC, class DS>
+  static LLMInt8Linear quantized(const Eigen::MatrixBase<DC>& codes, const Eigen::MatrixBase<DS>& column_steps,
+                                 float threshold, LLMInt8Options options, const char* who, Layout layout) {
+    LLMInt8Linear layer;
+    layer.init(codes.rows(), codes.cols(), threshold, std::move(options), who, layout);
+    const Eigen::Index blocks = layer.weight_blocks(), k = codes.rows(), n = codes.cols();
+    const bool vector = column_steps.rows() == 1 || column_steps.cols() == 1;
+    // Block-wise: a blocks x n matrix, or a vector of blocks * n entries, block-major (as weight_step()). The two
+    // agree whenever a blocks x n matrix is itself a vector (one block, or one column).
+    const bool as_matrix = column_steps.rows() == blocks && column_steps.cols() == n;
+    if (layer.block_ == 0 ? column_steps.size() != n : !as_matrix && !(vector && column_steps.size() == blocks * n))
+      throw std::invalid_argument(
+          std::string(who) + ": " +
+          (layer.block_ == 0 ? std::to_string(column_steps.size()) + " column steps"
+                             : "block steps of " + detail::shape(column_steps.rows(), column_steps.cols())) +
+          " for " + detail::shape(k, n) + " codes" +
+          (layer.block_ == 0 ? "" : " in blocks of " + std::to_string(layer.block_) + " (" + detail::shape(blocks, n) +
+                                        " or " + std::to_string(blocks * n) + " block-major entries expected)") +
+          (layer.block_ == 0 && column_steps.size() == k && k != n ? std::string("; ") + transposed_hint(layout) : ""));
+    if (layer.outlier_weights_ == OutlierWeights::float32)
+      throw std::invalid_argument(std::string(who) + ": OutlierWeights::float32 needs float weights; use dequantized_int8");
+    layer.step_.resize(blocks * n);  // block-major: entry b * n + j
+    if (layer.block_ == 0 || !as_matrix)
+      layer.step_ = column_steps.template cast<float>().reshaped();
+    else
+      Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(layer.step_.data(), blocks, n) =
+          column_steps.template cast<float>();
+    for (Eigen::Index j = 0; j < layer.step_.size(); ++j)
+      if (!(layer.step_(j) >= 0.0f) || !std::isfinite(layer.step_(j)))
+        throw std::domain_error(std::string(who) + ": column step " + std::to_string(j) + " is " +
+                                detail::to_text(layer.step_(j)) + " (steps are finite and >= 0)");
+    detail::with_int8_view(codes, [&](const detail::Int8View& v) { layer.pack_codes(v); });
+    return layer;
+  }
+
   /// The body of forward() on views: one per pair of scalar types (TX: float, Eigen::bfloat16 or Eigen::half;
   /// TY likewise), not per expression type; compiled once in octet::compiled. y is m x n, and shares no memory
   /// with x.
@@ -401,13 +485,13 @@ class LLMInt8Linear {
 
   /// The constructor's body on a view of W: checks, quantizes and packs it (compiled once in octet::compiled).
   template <class T>
-  void prepare(const detail::ConstView<T>& wv, const char* who);
+  void prepare(const detail::ConstView<T>& wv, const char* who, const char* name);
   /// from_quantized's body on a view of the codes: packs them as they are, with the block corrections.
   template <class T>
   void pack_codes(const detail::ConstView<T>& codes);
 
   /// The shape, options and their checks, shared by the constructor and from_quantized.
-  void init(Eigen::Index k, Eigen::Index n, float threshold, LLMInt8Options options, const char* who) {
+  void init(Eigen::Index k, Eigen::Index n, float threshold, LLMInt8Options options, const char* who, Layout layout) {
     detail::check_threshold(threshold, who);
     const Eigen::Index g = options.block_size;
     if (g != 0 && g != 32 && g != 64 && g != 128 && g != 256)
@@ -416,7 +500,8 @@ class LLMInt8Linear {
     detail::check_depth(k, who);
     if (options.bias.size() != 0 && options.bias.size() != n)
       throw std::invalid_argument(std::string(who) + ": the bias has " + std::to_string(options.bias.size()) +
-                                  " entries, W has " + std::to_string(n) + " columns");
+                                  " entries, the layer has " + std::to_string(n) + " outputs" +
+                                  (options.bias.size() == k ? std::string("; ") + transposed_hint(layout) : ""));
     for (Eigen::Index j = 0; j < options.bias.size(); ++j)
       if (!std::isfinite(options.bias(j)))
         throw std::domain_error(std::string(who) + ": non-finite value " + detail::float_name(options.bias(j)) +
@@ -429,6 +514,7 @@ class LLMInt8Linear {
     isa_ = options.isa ? *options.isa : active_isa_id();
     bias_ = std::move(options.bias);
     block_ = options.block_size;
+    layout_ = layout;
   }
 
   /// The k x n codes of a saved layer (column after column in the stream) packed for `isa` as they are read,
@@ -442,9 +528,10 @@ class LLMInt8Linear {
       if (k == 0) return;
       const Eigen::Index slice = K::NR * std::max<Eigen::Index>(1, (Eigen::Index(1) << 20) / (k * K::NR));
       std::vector<std::int8_t> buf(static_cast<std::size_t>(std::min(n, slice) * k));
+      const std::size_t end = r.pos() + static_cast<std::size_t>(k * n);
       for (Eigen::Index j0 = 0; j0 < n; j0 += slice) {
         const Eigen::Index cols = std::min(slice, n - j0);
-        r.bytes(buf.data(), static_cast<std::size_t>(cols * k), "codes");
+        r.bytes(buf.data(), static_cast<std::size_t>(cols * k), "codes", end);
         detail::pack_b_part<K, detail::has_pack_b_panel<K>::value>(detail::Int8View{buf.data(), k, cols, 1, k}, d,
                                                                     j0 / K::NR, detail::ceil_div(j0 + cols, K::NR));
       }
@@ -462,6 +549,7 @@ class LLMInt8Linear {
     std::swap(semantics_, o.semantics_);
     std::swap(isa_, o.isa_);
     std::swap(block_, o.block_);
+    std::swap(layout_, o.layout_);
     bias_.swap(o.bias_);
     std::swap(packed_, o.packed_);
     step_.swap(o.step_);
@@ -489,6 +577,7 @@ class LLMInt8Linear {
   Semantics semantics_ = Semantics::paper;
   Isa isa_ = Isa::scalar;
   Eigen::Index block_ = 0;
+  Layout layout_ = Layout::in_out;
   Eigen::VectorXf bias_;
   PackedB packed_;
   Eigen::VectorXf step_;
@@ -516,11 +605,11 @@ std::vector<Eigen::Index> detail::llm::outlier_columns(const ConstView<T>& x, fl
 }
 
 template <class T>
-void LLMInt8Linear::prepare(const detail::ConstView<T>& wv, const char* who) {
+void LLMInt8Linear::prepare(const detail::ConstView<T>& wv, const char* who, const char* name) {
   static_assert(std::is_same<T, float>::value, "octet::LLMInt8Linear prepares float weights");
   detail::with_path(isa_, [&](auto path) {
     using P = decltype(path);
-    detail::llm::scan<P>(wv, nullptr, who, "W");
+    detail::llm::scan<P>(wv, nullptr, who, name);
     step_.resize(weight_blocks() * n_);
     packed_ = PackedB(detail::llm::quantize_weights<P>(wv, nullptr, step_.data(), block_));
   });

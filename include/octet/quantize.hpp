@@ -36,6 +36,7 @@
 
 #include <Eigen/Core>
 
+#include "core/eigen_views.hpp"
 #include "core/schemes.hpp"
 
 #include <algorithm>
@@ -209,12 +210,15 @@ struct Quantized : detail::scheme_members<Scheme, typename Granularity::params_t
 
 /// Quantizes x (any Eigen matrix or expression of a real scalar type; the values are converted to float32
 /// first) with Scheme, one parameter set per Granularity group. Throws std::domain_error naming the first
-/// non-finite value (in column-major order) and its position; the input is never modified.
+/// non-finite value (in column-major order) and its position, or a finite value beyond float's range ("out of
+/// float range"); the input is never modified.
 template <class Scheme, class Granularity = PerTensor, class Derived>
 Quantized<Scheme, Granularity> quantize(const Eigen::MatrixBase<Derived>& x) {
   static_assert(!Eigen::NumTraits<typename Derived::Scalar>::IsComplex, "octet::quantize: real values only");
   using Index = Eigen::Index;
   const Eigen::MatrixXf xf = x.template cast<float>();
+  if constexpr (detail::wider_than_float<typename Derived::Scalar>())
+    detail::check_float_range(x, xf, "octet::quantize", "x");  // a finite double beyond float's range
   const Index rows = xf.rows(), cols = xf.cols();
 
   for (Index j = 0; j < cols; ++j)

@@ -67,6 +67,11 @@ int main() {
     check(same_bits(yh, expected_b.cast<Eigen::half>()), "bf16 in, half out", isa);
     const octet::LLMInt8Linear copy = octet::LLMInt8Linear::from_quantized(layer.weight_codes(), layer.weight_step(), 6.0f, o);
     check(same_bits(copy(x), expected), "from_quantized", isa);
+    const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> w_torch = w.transpose();  // [out x in]
+    check(same_bits(octet::LLMInt8Linear::from_torch(w_torch, 6.0f, o)(x), expected), "from_torch", isa);
+    const octet::MatrixXi8 cb = layer.weight_codes().transpose();
+    const Eigen::VectorXf scb = w_torch.cwiseAbs().rowwise().maxCoeff();
+    check(same_bits(octet::LLMInt8Linear::from_bitsandbytes(cb, scb, 6.0f, o)(x), expected), "from_bitsandbytes", isa);
     check(octet::gemm_i8(a, octet::PackedB(b, isa)) == c_ref, "gemm_i8", isa);
   }
   check(same_bits(octet::matmul_llm_int8(x, w), octet::matmul_llm_int8(Eigen::MatrixXf(x), Eigen::MatrixXf(w))),

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -16,11 +17,20 @@ namespace detail {
 inline std::string shape(Index r, Index c) { return "(" + std::to_string(r) + " x " + std::to_string(c) + ")"; }
 
 /// Throws std::invalid_argument "who: shape mismatch, A is (r x c) and B is (r x c)" unless a_cols == b_rows.
+/// When B looks transposed (a_cols == b_cols), `transposed_hint` (if any) is appended: "...; <hint>".
 inline void check_inner(const char* who, const char* a, Index a_rows, Index a_cols, const char* b, Index b_rows,
-                        Index b_cols) {
+                        Index b_cols, const char* transposed_hint = nullptr) {
   if (a_cols != b_rows)
     throw std::invalid_argument(std::string(who) + ": shape mismatch, " + a + " is " + shape(a_rows, a_cols) + " and " +
-                                b + " is " + shape(b_rows, b_cols));
+                                b + " is " + shape(b_rows, b_cols) +
+                                (transposed_hint && a_cols == b_cols ? std::string("; ") + transposed_hint : std::string()));
+}
+
+/// A value as text with 9 significant digits ("1e+39").
+inline std::string number_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
 }
 
 /// The largest depth for which an int32 sum of int8 products cannot overflow: k * 128 * 128 <= 2^31 - 1.

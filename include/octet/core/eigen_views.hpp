@@ -1,7 +1,9 @@
 // octet — the Eigen boundary: an Eigen expression becomes a view (core/views.hpp) once, here.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -112,18 +114,44 @@ decltype(auto) with_int8_view(const Eigen::MatrixBase<Derived>& x, F&& f) {
   }
 }
 
+/// Whether a scalar type holds finite values beyond float's range (double, long double).
+template <class S>
+constexpr bool wider_than_float() {
+  return std::numeric_limits<S>::is_specialized && !std::numeric_limits<S>::is_integer &&
+         std::numeric_limits<S>::max() > std::numeric_limits<float>::max();
+}
+
+/// Throws std::domain_error when a finite value of x became infinite in its float copy: "who: value 1e+39 at
+/// (row i, column j) of name is out of float range".
+template <class Derived>
+void check_float_range(const Eigen::MatrixBase<Derived>& x, const Eigen::MatrixXf& copy, const char* who,
+                       const char* name) {
+  for (Index j = 0; j < copy.cols(); ++j)
+    for (Index i = 0; i < copy.rows(); ++i)
+      if (!std::isfinite(copy(i, j))) {
+        const auto v = x.derived().coeff(i, j);
+        if (std::isfinite(v))
+          throw std::domain_error(std::string(who) + ": value " + number_text(static_cast<double>(v)) + " at (row " +
+                                  std::to_string(i) + ", column " + std::to_string(j) + ") of " + name +
+                                  " is out of float range");
+      }
+}
+
 /// Calls f(FloatView) on any real Eigen expression: in place for float data with a unit stride in one
-/// direction, else on a float copy.
+/// direction, else on a float copy (a finite value beyond float's range is std::domain_error, naming who and the
+/// operand's name).
 template <class Derived, class F>
-decltype(auto) with_float_view(const Eigen::MatrixBase<Derived>& x, F&& f) {
-  static_assert(!Eigen::NumTraits<typename Derived::Scalar>::IsComplex, "octet: real matrices only");
-  if constexpr (std::is_same<typename Derived::Scalar, float>::value && (Derived::Flags & Eigen::DirectAccessBit) != 0) {
+decltype(auto) with_float_view(const Eigen::MatrixBase<Derived>& x, const char* who, const char* name, F&& f) {
+  using S = typename Derived::Scalar;
+  static_assert(!Eigen::NumTraits<S>::IsComplex, "octet: real matrices only");
+  if constexpr (std::is_same<S, float>::value && (Derived::Flags & Eigen::DirectAccessBit) != 0) {
     const FloatView v = view_of(x);
     if (v.rows_contiguous() || v.cols_contiguous()) return f(v);
     const Eigen::MatrixXf copy = x;
     return f(view_of(copy));
   } else {
     const Eigen::MatrixXf copy = x.template cast<float>();
+    if constexpr (wider_than_float<S>()) check_float_range(x, copy, who, name);
     return f(view_of(copy));
   }
 }
@@ -139,7 +167,7 @@ struct is_float16<Eigen::half> : std::true_type {};
 /// Calls f(ConstView<T>) on activations: T is float, or bfloat16 / half read in place (converted inside the
 /// passes); a strided or other-typed expression is copied first (to float; 16-bit types keep their type).
 template <class Derived, class F>
-decltype(auto) with_activation_view(const Eigen::MatrixBase<Derived>& x, F&& f) {
+decltype(auto) with_activation_view(const Eigen::MatrixBase<Derived>& x, const char* who, const char* name, F&& f) {
   using S = typename Derived::Scalar;
   if constexpr (is_float16<S>::value) {
     if constexpr ((Derived::Flags & Eigen::DirectAccessBit) != 0) {
@@ -149,7 +177,7 @@ decltype(auto) with_activation_view(const Eigen::MatrixBase<Derived>& x, F&& f) 
     const Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic> copy = x;
     return f(view_of(copy));
   } else {
-    return with_float_view(x, std::forward<F>(f));
+    return with_float_view(x, who, name, std::forward<F>(f));
   }
 }
 

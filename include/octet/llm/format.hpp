@@ -172,12 +172,14 @@ class Reader {
   [[noreturn]] void fail(const std::string& what) const {
     throw std::runtime_error(std::string(who_) + ": " + what);
   }
-  void bytes(void* p, std::size_t n, const char* what) {
+  /// Reads n bytes of the field `what`, which ends at byte field_end (0: with these n bytes; a field read in
+  /// chunks passes its own end, so that a truncation names where the field ends, not the chunk).
+  void bytes(void* p, std::size_t n, const char* what, std::size_t field_end = 0) {
     in_.read(static_cast<char*>(p), static_cast<std::streamsize>(n));
     const auto got = static_cast<std::size_t>(in_.gcount());
     if (got != n)
       fail("truncated at byte " + std::to_string(pos_ + got) + " (reading the " + what + ", which ends at byte " +
-           std::to_string(pos_ + n) + ")");
+           std::to_string(field_end ? field_end : pos_ + n) + ")");
     sum_.add(static_cast<const unsigned char*>(p), n);
     pos_ += n;
   }
@@ -228,9 +230,10 @@ class Reader {
   std::vector<float> floats(std::uint64_t n, const char* what) {
     std::vector<float> out;
     unsigned char b[4 * 1024];
+    const std::size_t end = pos_ + static_cast<std::size_t>(4 * n);
     for (std::uint64_t i = 0; i < n; i += 1024) {
       const std::size_t c = static_cast<std::size_t>(std::min<std::uint64_t>(1024, n - i));
-      bytes(b, 4 * c, what);
+      bytes(b, 4 * c, what, end);
       for (std::size_t t = 0; t < c; ++t) out.push_back(bits_float(get_u32(b + 4 * t)));
     }
     return out;
@@ -239,16 +242,19 @@ class Reader {
     std::vector<std::int8_t> out;
     if (sized_) out.reserve(static_cast<std::size_t>(n));  // the stream holds them: no regrowth, no copies
     const std::size_t chunk = std::size_t(1) << 20;
+    const std::size_t end = pos_ + static_cast<std::size_t>(n);
     for (std::uint64_t i = 0; i < n; i += chunk) {
       const std::size_t c = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, n - i));
       const std::size_t at = out.size();
       out.resize(at + c);
-      bytes(out.data() + at, c, what);
+      bytes(out.data() + at, c, what, end);
     }
     return out;
   }
   /// Whether the header's sizes were checked against the bytes the stream holds (it told its size).
   bool sized() const { return sized_; }
+  /// Bytes read so far (the header included).
+  std::size_t pos() const { return pos_; }
   void checksum() {
     unsigned char b[8];
     in_.read(reinterpret_cast<char*>(b), 8);
