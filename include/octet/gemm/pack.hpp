@@ -114,9 +114,9 @@ void pack_b_part(const Int8View& b, PackedBData& out, Index jp_begin, Index jp_e
       // back, the panel written front to back).
       for (Index g = 0; g < whole; ++g) {
         BE* d = panel + g * NR * KG;
-        const std::int8_t* src = b.data + j0 * b.cs + g * KG;
+        const std::int8_t* group = b.data + j0 * b.cs + g * KG;
         for (Index j = 0; j < NR; ++j)
-          for (Index t = 0; t < KG; ++t) d[j * KG + t] = K::pack_b(src[j * b.cs + t]);
+          for (Index t = 0; t < KG; ++t) d[j * KG + t] = K::pack_b(group[j * b.cs + t]);
       }
       for (Index p = whole * KG; p < k; ++p)
         for (Index j = 0; j < nr; ++j) panel[(p / KG) * NR * KG + j * KG + p % KG] = K::pack_b(b(p, j0 + j));
@@ -137,7 +137,7 @@ void pack_b_part(const Int8View& b, PackedBData& out, Index jp_begin, Index jp_e
     // 128 * the column sums, read back from the packed panels (contiguous whatever B's layout; padding is 0).
     for (Index q = jp_begin; q < jp_end; ++q) {
       const BE* panel = dst + q * out.panel_elems;
-      std::int32_t sum[NR] = {};
+      std::int32_t sum[static_cast<std::size_t>(NR)] = {};
       for (Index g = 0; g < out.kgroups; ++g)
         for (Index j = 0; j < NR; ++j)
           for (Index t = 0; t < KG; ++t) sum[j] += K::unpack_b(panel[(g * NR + j) * KG + t]);

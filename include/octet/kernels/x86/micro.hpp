@@ -27,9 +27,13 @@
 #include "../../core/config.hpp"
 #include "../float_scalar.hpp"  // the including kernel file includes it first: a no-op inside its namespace
 
+/// An array bound as std::size_t: a dependent int bound is a -Wsign-conversion warning in a strict build.
+template <int N>
+constexpr std::size_t dim = static_cast<std::size_t>(N);
+
 /// acc[r][v] += A row r (k-group at a) x B vector v (k-group at b) for the R live rows.
 template <class Ops, int R>
-OCTET_ALWAYS_INLINE void micro_group(typename Ops::V (&acc)[R][Ops::NV], const typename Ops::AElem* a,
+OCTET_ALWAYS_INLINE void micro_group(typename Ops::V (&acc)[dim<R>][dim<Ops::NV>], const typename Ops::AElem* a,
                                      const typename Ops::BElem* b) {
   typename Ops::V bv[Ops::NV];
 #pragma GCC unroll 8
@@ -46,7 +50,7 @@ OCTET_ALWAYS_INLINE void micro_group(typename Ops::V (&acc)[R][Ops::NV], const t
 
 /// C[0:R, 0:nr] (+)= acc: columns from nr on are neither read nor written.
 template <class Ops, int R>
-OCTET_ALWAYS_INLINE void micro_store(typename Ops::V (&acc)[R][Ops::NV], int nr, std::int32_t* c, std::ptrdiff_t ldc,
+OCTET_ALWAYS_INLINE void micro_store(typename Ops::V (&acc)[dim<R>][dim<Ops::NV>], int nr, std::int32_t* c, std::ptrdiff_t ldc,
                                      bool accumulate) {
   constexpr int L = Ops::lanes;
   if (nr >= Ops::NV * L) {
@@ -74,12 +78,12 @@ OCTET_ALWAYS_INLINE void micro_store(typename Ops::V (&acc)[R][Ops::NV], int nr,
 
 /// sums[r][v] = A panel (the first R rows) x B panel over `kgroups` groups of KG, in registers.
 template <class Ops, int R>
-OCTET_ALWAYS_INLINE void micro_sums(typename Ops::V (&sums)[R][Ops::NV], std::ptrdiff_t kgroups,
+OCTET_ALWAYS_INLINE void micro_sums(typename Ops::V (&sums)[dim<R>][dim<Ops::NV>], std::ptrdiff_t kgroups,
                                     const typename Ops::AElem* OCTET_RESTRICT a,
                                     const typename Ops::BElem* OCTET_RESTRICT b) {
   constexpr int U = R <= 2 ? 2 : 1;  // few rows: two sets of accumulators over k hide the latency
   constexpr std::ptrdiff_t a_group = Ops::MR * Ops::KG, b_group = Ops::NV * Ops::lanes * Ops::KG;
-  typename Ops::V acc[U][R][Ops::NV];
+  typename Ops::V acc[dim<U>][dim<R>][dim<Ops::NV>];
 #pragma GCC unroll 8
   for (int u = 0; u < U; ++u)
 #pragma GCC unroll 8
@@ -102,7 +106,7 @@ template <class Ops, int R>
 void micro_rows(std::ptrdiff_t kgroups, const typename Ops::AElem* OCTET_RESTRICT a,
                 const typename Ops::BElem* OCTET_RESTRICT b, std::int32_t* c, std::ptrdiff_t ldc, int nr,
                 bool accumulate) {
-  typename Ops::V acc[R][Ops::NV];
+  typename Ops::V acc[dim<R>][dim<Ops::NV>];
   micro_sums<Ops, R>(acc, kgroups, a, b);
   micro_store<Ops, R>(acc, nr, c, ldc, accumulate);
 }
@@ -129,7 +133,7 @@ void micro_blocked_rows(std::ptrdiff_t kgroups, std::ptrdiff_t bg, const typenam
   typename Ops::Mask mask[Ops::NV];
 #pragma GCC unroll 8
   for (int v = 0; v < Ops::NV; ++v) mask[v] = Ops::mask(nr - L * v);
-  typename Ops::F f[in_registers ? R : 1][Ops::NV];
+  typename Ops::F f[in_registers ? dim<R> : 1][dim<Ops::NV>];
   auto load_f = [&] {
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r)
@@ -154,7 +158,7 @@ void micro_blocked_rows(std::ptrdiff_t kgroups, std::ptrdiff_t bg, const typenam
   }
   for (std::ptrdiff_t g0 = 0, q = 0; g0 < kgroups; g0 += bg, ++q) {
     const std::ptrdiff_t gs = kgroups - g0 < bg ? kgroups - g0 : bg;
-    typename Ops::V sums[R][Ops::NV];
+    typename Ops::V sums[dim<R>][dim<Ops::NV>];
     micro_sums<Ops, R>(sums, gs, a + g0 * a_group, b + g0 * b_group);
     const float* sxq = sx + q * sx_ld;
     const float* swq = sw + q * sw_ld;
@@ -172,7 +176,7 @@ void micro_blocked_rows(std::ptrdiff_t kgroups, std::ptrdiff_t bg, const typenam
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) safe &= sxq[r] <= safe_sx;
     if (!safe) {  // a row of huge values: the exact order rule of FloatScalar::dequant, in plain C++
-      alignas(64) std::int32_t spill[R * NR];
+      alignas(64) std::int32_t spill[dim<R * NR>];
 #pragma GCC unroll 8
       for (int r = 0; r < R; ++r)
 #pragma GCC unroll 8
