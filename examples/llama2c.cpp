@@ -390,7 +390,8 @@ std::vector<int> sample_text(Transformer& model, int count, std::uint64_t seed, 
 struct Result {
   std::vector<int> greedy;         // from BOS
   std::vector<int> greedy_prompt;  // after the first tokens of the text
-  double decode_tokens_per_s = 0;
+  double decode_tokens_per_s = 0;  ///< greedy decoding, the median of the timed runs
+  double decode_spread = 0;        ///< (slowest - fastest run) / median run
   RowMajor prefill_logits;         // (T - 1) x vocab, one batched call
   RowMajor decode_logits;          // the same text, token by token
 };
@@ -406,14 +407,19 @@ std::vector<int> greedy(Transformer& model, const std::vector<int>& prompt, int 
 
 Result evaluate(Transformer& model, const std::vector<int>& text, int greedy_count, Index prompt, int timing_runs) {
   Result r;
-  // Greedy decoding from BOS, m = 1 per call; the best of `timing_runs` runs is the speed (the machine is noisy).
-  double best = std::numeric_limits<double>::infinity();
+  // Greedy decoding from BOS, m = 1 per call; the speed is the median of `timing_runs` runs, with their spread
+  // (the machine may be shared and noisy).
+  std::vector<double> seconds;
   for (int run = 0; run < timing_runs; ++run) {
     const auto start = std::chrono::steady_clock::now();
     r.greedy = greedy(model, {kBos}, greedy_count);
-    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
-  r.decode_tokens_per_s = greedy_count / best;
+  std::sort(seconds.begin(), seconds.end());
+  const std::size_t mid = seconds.size() / 2;
+  const double median = seconds.size() % 2 ? seconds[mid] : 0.5 * (seconds[mid - 1] + seconds[mid]);
+  r.decode_tokens_per_s = greedy_count / median;
+  r.decode_spread = (seconds.back() - seconds.front()) / median;
   r.greedy_prompt = greedy(model, std::vector<int>(text.begin(), text.begin() + prompt), greedy_count);
   // Teacher forcing: the whole text but its last token in one call (m = T - 1) ... (the outlier report counts
   // these calls only)
@@ -509,7 +515,7 @@ int main(int argc, char** argv) {
   // sampling noise is as large as the effects measured); over 511 far less.
   if (text_tokens < 0) text_tokens = check ? 48 : std::min(511, c.seq_len - 1);
   if (greedy_count < 0) greedy_count = check ? 16 : 64;
-  const int timing_runs = check ? 1 : 5;
+  const int timing_runs = check ? 5 : 7;
   const Index prompt = std::min(16, text_tokens);  // the prompt of the second greedy run: the text's first tokens
   if (text_tokens + 1 > c.seq_len || prompt + greedy_count > c.seq_len)
     usage(("the text (--tokens) holds at most seq_len - 1 = " + std::to_string(c.seq_len - 1) +
@@ -546,8 +552,8 @@ int main(int argc, char** argv) {
   std::printf("float: batched prefill against token-by-token logits, max |difference| %.2e (rounding only)\n\n", prefill_gap);
 
   // The table. Metrics of the batched prefill (m = T - 1); "ppl m=1" is the same text decoded token by token.
-  std::printf("%-24s %11s %11s %7s %7s %7s %8s %7s %10s %10s %7s\n", "variant", "greedy BOS", "greedy+16", "top-1", "KL",
-              "ppl", "dppl", "ppl m=1", "linears B", "int8 B", "tok/s");
+  std::printf("%-24s %11s %11s %7s %7s %7s %8s %7s %10s %10s %7s %7s\n", "variant", "greedy BOS", "greedy+16", "top-1", "KL",
+              "ppl", "dppl", "ppl m=1", "linears B", "int8 B", "tok/s", "spread");
   bool ok = std::isfinite(ref.decode_tokens_per_s);
   std::vector<Metrics> metrics;
   for (std::size_t v = 0; v < n_variants; ++v) {
@@ -569,9 +575,9 @@ int main(int argc, char** argv) {
       for (int w = 0; w < kLinears; ++w) add(models[v]->linear(l, w), shape[w][0], shape[w][1], kVariants[v].octet);
     }
     add(models[v]->classifier(), c.vocab, c.dim, kVariants[v].octet && kVariants[v].classifier);
-    std::printf("%-24s %11s %11s %7.3f %7.4f %7.3f %+7.2f%% %7.3f %10zu %10zu %7.0f\n", kVariants[v].name,
+    std::printf("%-24s %11s %11s %7.3f %7.4f %7.3f %+7.2f%% %7.3f %10zu %10zu %7.0f %6.0f%%\n", kVariants[v].name,
                 agreement(r.greedy, ref.greedy).c_str(), agreement(r.greedy_prompt, ref.greedy_prompt).c_str(), s.top1, s.kl, s.ppl, 100.0 * (s.ppl / metrics[0].ppl - 1.0), s1.ppl,
-                models[v]->bytes(), int8_bytes, r.decode_tokens_per_s);
+                models[v]->bytes(), int8_bytes, r.decode_tokens_per_s, 100.0 * r.decode_spread);
     ok = ok && std::isfinite(s.ppl) && std::isfinite(s.kl);
   }
   std::printf("\n  greedy BOS: of the %d tokens generated greedily from BOS, how many equal float's, position by position,\n"
@@ -579,7 +585,7 @@ int main(int argc, char** argv) {
               "  top-1, KL (mean KL(float || variant) in nats), ppl: teacher-forced over the text, batched prefill.\n"
               "  linears B: bytes held by the %d linear layers (LLMInt8Linear::bytes(): int16 codes on the AVX2 path);\n"
               "  float: 4 per weight. int8 B: codes + float32 scales, from the shapes. tok/s: greedy decoding, 1 thread,\n"
-              "  best of %d runs (noisy on a shared machine).\n\n",
+              "  the median of %d runs; spread: (slowest - fastest) / median run.\n\n",
               greedy_count, long(prompt), c.n_layers * kLinears + 1, timing_runs);
 
   // The outlier report: per linear, the largest |x| its input reached in the float model (prefill of the text),
