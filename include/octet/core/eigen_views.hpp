@@ -3,7 +3,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <limits>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -117,8 +116,7 @@ decltype(auto) with_int8_view(const Eigen::MatrixBase<Derived>& x, F&& f) {
 /// Whether a scalar type holds finite values beyond float's range (double, long double).
 template <class S>
 constexpr bool wider_than_float() {
-  return std::numeric_limits<S>::is_specialized && !std::numeric_limits<S>::is_integer &&
-         std::numeric_limits<S>::max() > std::numeric_limits<float>::max();
+  return std::is_floating_point<S>::value && sizeof(S) > sizeof(float);
 }
 
 /// Throws std::domain_error when a finite value of x became infinite in its float copy: "who: value 1e+39 at
