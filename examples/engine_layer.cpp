@@ -2,8 +2,8 @@
 // bf16, results written into the engine's own buffers, the layer saved and loaded.
 //
 // Engines (and PyTorch, Hugging Face, bitsandbytes) keep a linear layer's weight as a row-major buffer of
-// out_features x in_features floats and activations as [tokens x features], row-major. octet's LLMInt8Linear
-// takes W as in x out (k x n): an Eigen::Map of the buffer, transposed, is that matrix, read in place (no copy).
+// out_features x in_features floats and activations as [tokens x features], row-major.
+// LLMInt8Linear::from_torch takes W in that layout: an Eigen::Map of the buffer, read in place (no copy).
 #include <octet/octet.hpp>
 
 #include <cstdio>
@@ -22,8 +22,8 @@ int main() {
   for (float& v : weight) v = normal(gen);
   const Eigen::Map<const RowMajor> w(weight.data(), out, in);
 
-  // Build the layer from the transposed view: in x out, read straight from the engine's buffer.
-  const octet::LLMInt8Linear layer(w.transpose());
+  // Build the layer from the [out x in] buffer as it is (from_torch packs W's transpose, read in place).
+  const octet::LLMInt8Linear layer = octet::LLMInt8Linear::from_torch(w);
 
   // Activations in bf16, [tokens x features] row-major, with one outlier feature.
   Eigen::Matrix<Eigen::bfloat16, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> x(tokens, in);

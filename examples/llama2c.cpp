@@ -3,7 +3,7 @@
 //
 // What a reader learns here:
 //   - how an engine's weights (row-major out_features x in_features buffers, as llama2.c, PyTorch and Hugging
-//     Face hold them) become LLMInt8Linear layers: Map the buffer, pass .transpose() (k x n), no copy;
+//     Face hold them) become LLMInt8Linear layers: Map the buffer, LLMInt8Linear::from_torch, no copy;
 //   - what int8 costs a real model, measured the way that matters: do greedy generations stay the same, how
 //     often does the most likely next token agree with float, how far do the next-token distributions move
 //     (KL), and what happens to the perplexity of a text;
@@ -184,7 +184,7 @@ class Linear {
     if (octet) {
       octet::LLMInt8Options opts;
       opts.block_size = block;
-      q_ = std::make_unique<octet::LLMInt8Linear>(w_.transpose(), threshold, opts);  // W as k x n: a view, no copy
+      q_ = std::make_unique<octet::LLMInt8Linear>(octet::LLMInt8Linear::from_torch(w_, threshold, opts));  // no copy
     } else {
       tally_->col_absmax = Eigen::VectorXf::Zero(in);
     }
