@@ -107,7 +107,8 @@ inline unsigned long long xgetbv0() {
 
 /// Linux gives a process the AMX tile state only on request (arch_prctl ARCH_REQ_XCOMP_PERM for
 /// XFEATURE_XTILEDATA, Linux 5.16+); without it the first tile instruction raises SIGILL. Asked once for the
-/// whole process (the permission covers every thread); other systems: not offered.
+/// whole process (the permission covers every thread; the function-local static makes it thread-safe); other
+/// systems: not offered.
 inline bool amx_permitted() {
 #  if defined(__linux__)
   static const bool granted = syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */, 18 /* XFEATURE_XTILEDATA */) == 0;
@@ -144,7 +145,7 @@ inline bool cpu_query(Isa isa) {
 #  if defined(OCTET_EMULATE_AMX)
     case Isa::amx: return (void)amx, true;  // the tile emulator runs anywhere (kernels/x86/amx.hpp)
 #  else
-    case Isa::amx: return amx && amx_permitted();
+    case Isa::amx: return amx;  // and the Linux permission, asked by cpu_supports when amx is wanted
 #  endif
     default: return false;
   }
@@ -176,7 +177,13 @@ inline bool cpu_supports(Isa isa) {
     return m;
   }();
   const int i = static_cast<int>(isa);
-  return i >= 0 && i < 32 && ((mask >> i) & 1u) != 0;
+  const bool hardware = i >= 0 && i < 32 && ((mask >> i) & 1u) != 0;
+#if defined(OCTET_ARCH_X86) && !defined(OCTET_EMULATE_AMX)
+  // Asked only when the amx path is considered (OCTET_ISA=avx512vnni never asks): the grant enlarges the
+  // process's signal frames by the 8 KiB of tile data, which is why Linux makes it opt-in.
+  if (isa == Isa::amx && hardware) return amx_permitted();
+#endif
+  return hardware;
 }
 
 /// Parses an OCTET_ISA value; throws std::invalid_argument naming the valid choices.
