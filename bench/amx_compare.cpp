@@ -3,13 +3,14 @@
 // (interleaved, so that a shared machine's load falls on both alike); each figure is the median of the
 // repetitions, with the lowest and highest. Needs no Google Benchmark:
 //   g++ -O2 -std=c++17 -fopenmp -Iinclude -I/usr/include/eigen3 bench/amx_compare.cpp -o amx_compare
-//   ./amx_compare [threads...]      (default: 1 2)
+//   ./amx_compare [threads...]      (default: 1 2; OCTET_COMPARE_M=1,8 keeps the shapes with those m)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <random>
+#include <string>
 #include <vector>
 
 #include <octet/octet.hpp>
@@ -46,7 +47,9 @@ int main(int argc, char** argv) {
   std::uniform_int_distribution<int> byte(-128, 127);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   std::printf("what,m,k,n,threads,vnni_gops,vnni_lo,vnni_hi,amx_gops,amx_lo,amx_hi,amx_over_vnni\n");
+  const char* only_m = std::getenv("OCTET_COMPARE_M");
   for (const Shape& s : shapes) {
+    if (only_m && ("," + std::string(only_m) + ",").find("," + std::to_string(s.m) + ",") == std::string::npos) continue;
     octet::MatrixXi8 a(s.m, s.k), b(s.k, s.n);
     for (Eigen::Index i = 0; i < a.size(); ++i) a.data()[i] = static_cast<std::int8_t>(byte(gen));
     for (Eigen::Index i = 0; i < b.size(); ++i) b.data()[i] = static_cast<std::int8_t>(byte(gen));
