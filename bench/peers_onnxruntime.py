@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """octet, oneDNN, Eigen and onnxruntime side by side, in one process, interleaved.
 
-    bench/peers_onnxruntime.py [--quick] [--threads 1,2] [--reps 7] [--csv build/bench/peers.csv]
+    bench/peers_onnxruntime.py [--quick] [--threads 1,2] [--reps 7] [--isa amx] [--csv build/bench/peers.csv]
 
 The script makes its own virtual environment (build/bench-venv, from bench/requirements-peers.txt) when it is
 missing or out of date, and re-runs itself there. It needs the C ABI library of bench/octet_capi.cpp
@@ -92,7 +92,7 @@ def machine():
                     break
     except OSError:
         pass
-    isa = [f for f in ("avx2", "fma", "avx_vnni", "avx512f", "avx512_vnni") if f in flags]
+    isa = [f for f in ("avx2", "fma", "avx_vnni", "avx512f", "avx512_vnni", "amx_int8") if f in flags]
     return f"{model}, {os.cpu_count()} cores, {'+'.join(isa) or 'no AVX2'}"
 
 
@@ -284,6 +284,7 @@ def main():
     ap.add_argument("--lib", default=os.path.join(ROOT, "build", "release", "bench", "liboctet_bench_capi.so"))
     ap.add_argument("--csv", default=os.path.join(ROOT, "build", "bench", "peers.csv"))
     ap.add_argument("--venv", default=DEFAULT_VENV)
+    ap.add_argument("--isa", default=None, help="octet's kernel family (sets OCTET_ISA: amx, avx512vnni, ...)")
     ap.add_argument("--no-venv", action="store_true", help="use this interpreter as it is")
     args = ap.parse_args()
     if not args.no_venv:
@@ -294,6 +295,8 @@ def main():
 
     if not os.path.exists(args.lib):
         sys.exit(f"peers: {args.lib} is missing: cmake --build build/release --target octet_bench_capi")
+    if args.isa:
+        os.environ["OCTET_ISA"] = args.isa  # read by octet on its first call, after the library is loaded
     lib = load_capi(args.lib)
     shapes = QUICK_SHAPES if args.quick else FULL_SHAPES
     if args.shapes:

@@ -35,8 +35,8 @@ TEST_CASE("dispatch: an unknown OCTET_ISA value is a clear error", "[dispatch]")
 }
 
 TEST_CASE("dispatch: packing for a path this CPU lacks is refused", "[dispatch]") {
-  for (octet::Isa isa : {octet::Isa::scalar, octet::Isa::avx2, octet::Isa::avxvnni, octet::Isa::avx512vnni,
-                         octet::Isa::neon, octet::Isa::neondot}) {
+  for (int i = 0; i < octet::detail::isa_count; ++i) {
+    const auto isa = static_cast<octet::Isa>(i);
     const octet::MatrixXi8 b = octet_test::random_i8(8, 8, 1);
     if (octet::detail::cpu_supports(isa)) {
       CHECK(octet::PackedB(b, isa).isa() == isa);

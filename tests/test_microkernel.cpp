@@ -31,13 +31,14 @@ void check_micro_kernel() {
     for (auto& v : b) v = byte(gen);
     for (int r = 0; r < MR; ++r) a[static_cast<std::size_t>(r * k)] = -128, a[static_cast<std::size_t>(r * k + k - 1)] = 127;
     for (int j = 0; j < NR; ++j) b[static_cast<std::size_t>(j)] = -128, b[static_cast<std::size_t>((k - 1) * NR + j)] = -128;
-    // Packed panels in the layouts of kernels/contract.hpp (B aligned as PackedB's buffer is).
+    // Packed panels in the layouts of kernels/contract.hpp (B aligned as PackedB's buffer is; B's inner grouping KB
+    // as gemm/pack.hpp's panel_offset says).
     octet::detail::AlignedBuffer ap(static_cast<std::size_t>(MR * k) * sizeof(AE)), bp(static_cast<std::size_t>(k * NR) * sizeof(BE));
     for (Index p = 0; p < k; ++p) {
       for (int r = 0; r < MR; ++r)
         ap.as<AE>()[(p / KG) * MR * KG + r * KG + p % KG] = K::pack_a(static_cast<std::int8_t>(a[static_cast<std::size_t>(r * k + p)]));
       for (int j = 0; j < NR; ++j)
-        bp.as<BE>()[(p / KG) * NR * KG + j * KG + p % KG] = K::pack_b(static_cast<std::int8_t>(b[static_cast<std::size_t>(p * NR + j)]));
+        bp.as<BE>()[octet::detail::panel_offset<K>(p, j)] = K::pack_b(static_cast<std::int8_t>(b[static_cast<std::size_t>(p * NR + j)]));
     }
     const int shift = K::shift_a ? 128 : 0;  // what the kernel computes is (a + shift) x b; the driver corrects it
     for (int mr = 1; mr <= MR; ++mr)

@@ -10,6 +10,7 @@
 //   avx512vnni   kernels::Avx512Vnni      kernels::x86::FloatAvx2
 //   neon         kernels::Neon            kernels::arm::FloatNeon
 //   neondot      kernels::NeonDot         kernels::arm::FloatNeon
+//   amx          kernels::Amx             kernels::x86::FloatAvx2
 //
 // with_path(isa, f) calls f(Path{}) once per public call; everything below it is a template on the path, so
 // the choice is made once and the inner loops call the ISA's code directly (ruy's Path, Highway's table).
@@ -23,6 +24,7 @@
 #include "../kernels/float_scalar.hpp"
 #include "../kernels/scalar.hpp"
 #if defined(OCTET_ARCH_X86)
+#  include "../kernels/x86/amx.hpp"
 #  include "../kernels/x86/avx2.hpp"
 #  include "../kernels/x86/avx512vnni.hpp"
 #  include "../kernels/x86/avxvnni.hpp"
@@ -55,6 +57,11 @@ decltype(auto) with_path(Isa isa, F&& f) {
     case Isa::avx2: return f(Path<Isa::avx2, kernels::Avx2, kernels::x86::FloatAvx2>{});
     case Isa::avxvnni: return f(Path<Isa::avxvnni, kernels::AvxVnni, kernels::x86::FloatAvx2>{});
     case Isa::avx512vnni: return f(Path<Isa::avx512vnni, kernels::Avx512Vnni, kernels::x86::FloatAvx2>{});
+#  if defined(OCTET_EMULATE_AMX)  // any x86 machine, AVX2 or not
+    case Isa::amx: return f(Path<Isa::amx, kernels::Amx, kernels::FloatScalar>{});
+#  else
+    case Isa::amx: return f(Path<Isa::amx, kernels::Amx, kernels::x86::FloatAvx2>{});
+#  endif
 #endif
 #if defined(OCTET_ARCH_ARM64)
     case Isa::neon: return f(Path<Isa::neon, kernels::Neon, kernels::arm::FloatNeon>{});

@@ -63,12 +63,12 @@ template <class K, class Fold>
 void blocked_tile(const typename K::AElem* a_packed, Index a_panel_elems, const PackedBData& b, const BlockScales& sc,
                   const Fold& fold, Index i0, Index rows, Index j0, Index cols, bool few_rows, float* acc, Index ldt) {
   using BE = typename K::BElem;
-  const Index kgroups = b.kgroups, block_groups = sc.block / K::KG;
-  const Index blocks = ceil_div(kgroups, block_groups);
+  const Index kgroups = b.kgroups, block_groups = sc.block / K::KG;  // 0 when a block is less than a k-group
+  const Index blocks = ceil_div(b.k, sc.block);
   if (blocks == 0)  // k = 0: no block, the accumulators stay +0
     for (Index r = 0; r < rows; ++r) std::fill(acc + r * ldt, acc + r * ldt + cols, 0.0f);
   // Many rows: KC deep at a time (a whole number of blocks), as without blocks; few rows: the whole depth.
-  const Index chunk_blocks = few_rows ? std::max<Index>(blocks, 1) : (K::KC / K::KG) / block_groups;
+  const Index chunk_blocks = few_rows ? std::max<Index>(blocks, 1) : K::KC / sc.block;
   const BE* b_packed = b.data.as<BE>();
   for (Index b0 = 0; b0 < blocks; b0 += chunk_blocks) {
     const Index b1 = std::min(blocks, b0 + chunk_blocks);
@@ -77,10 +77,11 @@ void blocked_tile(const typename K::AElem* a_packed, Index a_panel_elems, const 
       const BE* bp = b_packed + ((j0 + jj) / K::NR) * b.panel_elems;
       auto a_at = [&](Index ii, Index g0) { return a_packed + ((i0 + ii) / K::MR) * a_panel_elems + g0 * K::MR * K::KG; };
       if constexpr (has_micro_blocked<K>::value) {  // the chunk's blocks in one call, folded from the registers
-        const Index g0 = b0 * block_groups, gs = std::min(kgroups, b1 * block_groups) - g0;
+        // b0 is a multiple of chunk_blocks, so that the chunk starts on a k-group
+        const Index g0 = b0 * sc.block / K::KG, gs = std::min(kgroups, ceil_div(b1 * sc.block, K::KG)) - g0;
         const std::int32_t* corr = sc.corr ? sc.corr + b0 * sc.corr_ld + j0 + jj : nullptr;
         for (Index ii = 0; ii < rows; ii += K::MR)
-          K::micro_blocked(static_cast<int>(std::min<Index>(K::MR, rows - ii)), nr, gs, block_groups, a_at(ii, g0),
+          K::micro_blocked(static_cast<int>(std::min<Index>(K::MR, rows - ii)), nr, gs, sc.block, b1 - b0, a_at(ii, g0),
                            bp + g0 * K::NR * K::KG, acc + ii * ldt + jj, ldt, sc.sx + b0 * sc.m + i0 + ii, sc.m,
                            sc.sw + b0 * sc.n + j0 + jj, sc.n, corr, sc.corr_ld, b0 == 0);
       } else {  // one block at a time into an MR x NR buffer in L1, folded at once
@@ -151,8 +152,10 @@ void gemm_driver(const Int8View& a, const PackedBData& b, Epilogue&& epilogue, i
   const Index n_tiles = ceil_div(n, nc);
   const bool few_rows = mc <= few_row_panels * K::MR;
   const Index kc_groups = few_rows ? std::max<Index>(kgroups, 1) : K::KC / K::KG;
-  const Index block_groups = scales ? scales->block / K::KG : 0;  // k-groups per block
-  if (scales && (std::is_same<Fold, NoFold>::value || block_groups <= 0 || scales->block % K::KG != 0 || (K::KC / K::KG) % block_groups != 0))
+  // A block is whole k-groups, or (a kernel with micro_blocked: AMX's blocks of 32) a whole fraction of one.
+  const bool block_fits = scales && scales->block > 0 && K::KC % scales->block == 0 &&
+                          (scales->block % K::KG == 0 || (has_micro_blocked<K>::value && K::KG % scales->block == 0));
+  if (scales && (std::is_same<Fold, NoFold>::value || !block_fits))
     throw std::logic_error("octet: block size " + std::to_string(scales->block) + " does not fit the '" + K::name +
                            "' kernel");
   const BE* b_packed = b.data.as<BE>();

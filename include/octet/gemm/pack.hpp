@@ -43,10 +43,28 @@ struct PackedBData {
   std::vector<std::int32_t> block_correction;
 };
 
+/// B's inner grouping of k in kernel K: the optional K::KB of kernels/contract.hpp (AMX: groups of 4 within
+/// KG = 64), else KG (the whole k-group of a column side by side).
+template <class K, class = void>
+struct b_subgroup {
+  static constexpr Index value = K::KG;
+};
+template <class K>
+struct b_subgroup<K, std::void_t<decltype(K::KB)>> {
+  static constexpr Index value = K::KB;
+};
+
+/// Where B(p, j) sits inside its NR-column panel (in elements), j < NR: the panel is [kgroup][KG/KB][NR][KB].
+template <class K>
+constexpr Index panel_offset(Index p, Index j) {
+  constexpr Index KB = b_subgroup<K>::value;
+  return (p / K::KG) * K::NR * K::KG + (p % K::KG) / KB * K::NR * KB + j * KB + p % KB;
+}
+
 /// Where element (p, j) of B sits in the packed data of kernel K (in elements).
 template <class K>
 Index packed_b_offset(const PackedBData& d, Index p, Index j) {
-  return (j / K::NR) * d.panel_elems + (p / K::KG) * K::NR * K::KG + (j % K::NR) * K::KG + p % K::KG;
+  return (j / K::NR) * d.panel_elems + panel_offset<K>(p, j % K::NR);
 }
 
 /// Whether kernel K packs whole B panels itself: the optional K::pack_b_panel of kernels/contract.hpp.
@@ -102,7 +120,7 @@ void pack_b_part(const Int8View& b, PackedBData& out, Index jp_begin, Index jp_e
       }
       for (Index q = jp; q < full_end; ++q)  // the rows of a last partial k-group
         for (Index p = whole * KG; p < k; ++p)
-          for (Index j = 0; j < NR; ++j) dst[q * out.panel_elems + (p / KG) * NR * KG + j * KG + p % KG] = K::pack_b(src(q)[p * b.rs + j * b.cs]);
+          for (Index j = 0; j < NR; ++j) dst[q * out.panel_elems + panel_offset<K>(p, j)] = K::pack_b(src(q)[p * b.rs + j * b.cs]);
       jp = full_end;
     }
   }
@@ -116,20 +134,20 @@ void pack_b_part(const Int8View& b, PackedBData& out, Index jp_begin, Index jp_e
         BE* d = panel + g * NR * KG;
         const std::int8_t* group = b.data + j0 * b.cs + g * KG;
         for (Index j = 0; j < NR; ++j)
-          for (Index t = 0; t < KG; ++t) d[j * KG + t] = K::pack_b(group[j * b.cs + t]);
+          for (Index t = 0; t < KG; ++t) d[panel_offset<K>(t, j)] = K::pack_b(group[j * b.cs + t]);
       }
       for (Index p = whole * KG; p < k; ++p)
-        for (Index j = 0; j < nr; ++j) panel[(p / KG) * NR * KG + j * KG + p % KG] = K::pack_b(b(p, j0 + j));
+        for (Index j = 0; j < nr; ++j) panel[panel_offset<K>(p, j)] = K::pack_b(b(p, j0 + j));
     } else if (b.cols_contiguous()) {  // column-major B, the last partial panel: each column front to back
       for (Index j = 0; j < nr; ++j) {
         const std::int8_t* col = b.data + (j0 + j) * b.cs;
-        BE* dcol = panel + j * KG;
-        for (Index p = 0; p < k; ++p) dcol[(p / KG) * NR * KG + p % KG] = K::pack_b(col[p]);
+        for (Index p = 0; p < k; ++p) panel[panel_offset<K>(p, j)] = K::pack_b(col[p]);
       }
     } else {  // row-major B: read each row's nr values
       for (Index p = 0; p < k; ++p) {
-        BE* row = panel + (p / KG) * NR * KG + p % KG;
-        for (Index j = 0; j < nr; ++j) row[j * KG] = K::pack_b(b(p, j0 + j));
+        BE* row = panel + panel_offset<K>(p, 0);
+        constexpr Index step = b_subgroup<K>::value;  // from one column to the next
+        for (Index j = 0; j < nr; ++j) row[j * step] = K::pack_b(b(p, j0 + j));
       }
     }
   }
@@ -140,7 +158,7 @@ void pack_b_part(const Int8View& b, PackedBData& out, Index jp_begin, Index jp_e
       std::int32_t sum[static_cast<std::size_t>(NR)] = {};
       for (Index g = 0; g < out.kgroups; ++g)
         for (Index j = 0; j < NR; ++j)
-          for (Index t = 0; t < KG; ++t) sum[j] += K::unpack_b(panel[(g * NR + j) * KG + t]);
+          for (Index t = 0; t < KG; ++t) sum[j] += K::unpack_b(panel[panel_offset<K>(g * KG + t, j)]);
       for (Index j = 0; j < NR; ++j) out.correction[static_cast<std::size_t>(q * NR + j)] = 128 * sum[j];
     }
   }
@@ -176,7 +194,7 @@ void unpack_b(const PackedBData& d, std::int8_t* out) {
     for (Index g = 0; g < d.kgroups; ++g)
       for (Index j = 0; j < nr; ++j)
         for (Index t = 0; t < K::KG && g * K::KG + t < d.k; ++t)
-          out[(j0 + j) * d.k + g * K::KG + t] = K::unpack_b(panel[(g * K::NR + j) * K::KG + t]);
+          out[(j0 + j) * d.k + g * K::KG + t] = K::unpack_b(panel[panel_offset<K>(g * K::KG + t, j)]);
   }
 }
 
@@ -193,9 +211,10 @@ void unpack_b_rows(const PackedBData& d, const Index* rows, Index r, Out* out, I
     const Index nr = std::min<Index>(K::NR, d.n - j0);
     for (Index q = 0; q < r; ++q) {
       const Index p = rows[q];
-      const auto* src = panel + (p / K::KG) * K::NR * K::KG + p % K::KG;
+      const auto* src = panel + panel_offset<K>(p, 0);
+      constexpr Index step = b_subgroup<K>::value;  // from one column to the next
       Out* dst = out + q * ld + j0;
-      for (Index j = 0; j < nr; ++j) dst[j] = static_cast<Out>(K::unpack_b(src[j * K::KG]));
+      for (Index j = 0; j < nr; ++j) dst[j] = static_cast<Out>(K::unpack_b(src[j * step]));
     }
   }
 }
@@ -214,7 +233,7 @@ void set_block_correction(PackedBData& d, Index block) {
     for (Index g = 0; g < d.kgroups; ++g) {
       std::int32_t* corr = d.block_correction.data() + (g / groups_per_block) * ld + j0;
       for (Index j = 0; j < K::NR; ++j)
-        for (Index t = 0; t < K::KG; ++t) corr[j] += 128 * K::unpack_b(panel[(g * K::NR + j) * K::KG + t]);
+        for (Index t = 0; t < K::KG; ++t) corr[j] += 128 * K::unpack_b(panel[panel_offset<K>(g * K::KG + t, j)]);
     }
   }
 }

@@ -2,8 +2,8 @@
 //
 // A path (one value of octet::Isa) is a pair of small structs, put together in gemm/dispatch.hpp:
 //
-// 1. The GEMM kernel (kernels/scalar.hpp, x86/avx2.hpp, x86/avxvnni.hpp, x86/avx512vnni.hpp, arm/neon.hpp,
-//    arm/neondot.hpp). The generic driver (gemm/driver.hpp) is templated on it:
+// 1. The GEMM kernel (kernels/scalar.hpp, x86/avx2.hpp, x86/avxvnni.hpp, x86/avx512vnni.hpp, x86/amx.hpp,
+//    arm/neon.hpp, arm/neondot.hpp). The generic driver (gemm/driver.hpp) is templated on it:
 //      name            the path's name, as in isa_name()
 //      AElem, BElem    element types of packed A and packed B
 //      MR x NR         the register block of C that one micro-kernel call computes
@@ -22,8 +22,18 @@
 //      pack_b_panel(src, rs, cs, groups, dst)       (optional; gemm/pack.hpp calls it when the kernel has one)
 //                      packs one whole NR-column panel of B, B(p, j) = src[p*rs + j*cs] with rs or cs 1, over
 //                      `groups` whole k-groups into [group][NR][KG] at dst (x86: vector transposes)
+//      KB              (optional) B's inner grouping of k within a k-group, when it differs from KG (AMX:
+//                      KG = 64 contiguous bytes per A row, B in groups of 4)
+//      micro_blocked(mr, nr, kgroups, block, blocks, a, b, acc, lda, sx, sx_ld, sw, sw_ld, corr, corr_ld, first)
+//                      (optional) block-wise scales folded by the kernel itself: `blocks` blocks of `block` k over
+//                      `kgroups` k-groups, each block's sums folded into the float accumulators acc as
+//                      fold_block does (see BlockScales); without it the driver folds one block at a time
+//                      through micro and the path's fold_block. A kernel with it may take blocks shorter than
+//                      a k-group (a whole fraction of KG: AMX's blocks of 32)
+//    Optional hooks are detected one way: a std::void_t trait on the member (has_pack_b_panel,
+//    has_micro_blocked, b_subgroup).
 //    Packed layouts (zero padded): an A panel of MR rows is [kgroup][MR][KG]; a B panel of NR columns is
-//    [kgroup][NR][KG] (gemm/pack.hpp owns them).
+//    [kgroup][KG/KB][NR][KB] ([kgroup][NR][KG] when KB = KG; gemm/pack.hpp owns them).
 //
 // 2. The float ops of the LLM.int8() passes (kernels/float_scalar.hpp, and kernels/float_passes.hpp compiled
 //    for AVX2 in x86/float_avx2.hpp and for NEON in arm/float_neon.hpp). llm/passes.hpp is written over them:

@@ -227,10 +227,13 @@ struct MicroKernel {
   }
 
   /// Block-wise scales: dispatches the live row count to micro_blocked_rows<Ops, R>.
-  static void micro_blocked(int mr, int nr, std::ptrdiff_t kgroups, std::ptrdiff_t bg, const typename Ops::AElem* a,
+  /// (`block`: k values per block, a multiple of KG; `blocks`, the blocks over kgroups, follows from them.)
+  static void micro_blocked(int mr, int nr, std::ptrdiff_t kgroups, std::ptrdiff_t block, std::ptrdiff_t /*blocks*/,
+                            const typename Ops::AElem* a,
                             const typename Ops::BElem* b, float* acc, std::ptrdiff_t lda, const float* sx,
                             std::ptrdiff_t sx_ld, const float* sw, std::ptrdiff_t sw_ld, const std::int32_t* corr,
                             std::ptrdiff_t corr_ld, bool first) {
+    const std::ptrdiff_t bg = block / KG;
 #define OCTET_MICRO_BLOCKED(R) \
   micro_blocked_rows<Ops, R>(kgroups, bg, a, b, acc, lda, nr, sx, sx_ld, sw, sw_ld, corr, corr_ld, first)
     switch (mr) {
