@@ -182,7 +182,7 @@ void vnni_rows(int nr, std::ptrdiff_t kgroups, const std::int8_t* a, const std::
                std::ptrdiff_t ldc, bool accumulate) {
   constexpr std::ptrdiff_t a_group = 32 * 64, b_group = 32 * 64;
   const __m512i flip = _mm512_set1_epi32(static_cast<int>(0x80808080u));
-  __m512i acc[R][2], corr[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
+  __m512i acc[static_cast<std::size_t>(R)][2], corr[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
   for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_si512();
   for (std::ptrdiff_t g = 0; g < kgroups; ++g) {
     const std::int8_t* ag = a + g * a_group;
