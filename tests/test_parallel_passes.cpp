@@ -47,9 +47,9 @@ octet::LLMInt8Options on(octet::Isa isa, octet::Semantics s = octet::Semantics::
 
 TEST_CASE("parallel passes: LLMInt8Linear is bit-identical on 1, 2 and 3 threads and every path", "[threads]") {
   // (m, k): below every threshold; the quantization parallel, the scan not; both parallel (row blocks of
-  // uneven size); three rows, deep (more threads than some tasks' rows); one row.
-  const Index shapes[][2] = {{3, 50}, {9, 4000}, {67, 4001}, {3, 90000}, {1, 70000}};
-  const Index n = 24;
+  // uneven size); four rows, deep (as many threads as rows, or fewer); one row, the quantization parallel.
+  const Index shapes[][2] = {{3, 50}, {9, 4000}, {67, 4001}, {4, 65536}, {1, 40000}};
+  const Index n = 16;
   std::uint32_t seed = 4200;
   for (const auto& shape : shapes) {
     const Index m = shape[0], k = shape[1];
