@@ -82,8 +82,10 @@ void scan(const ConstView<T>& v, const float* threshold, const char* who, const 
   if (threads > 1 && v.rows_contiguous() && v.rows > 1) {
     // Row-major: each task scans a block of whole rows (contiguous memory) into column maxima of its own,
     // merged afterwards (max is exact: the split does not change the result). Slices of columns would read
-    // every row in short pieces, which measured no faster on two threads than on one.
-    const Index tasks = std::min<Index>(v.rows, threads), per = ceil_div(v.rows, tasks);
+    // every row in short pieces, which measured no faster on two threads than on one. At least 32K values a
+    // task, so that the merge (tasks x cols, on this thread) stays small beside the scan.
+    const Index tasks = std::min<Index>({v.rows, Index(threads), ceil_div(v.rows * v.cols, Index(1) << 15)});
+    const Index per = ceil_div(v.rows, tasks);
     colmax.resize(static_cast<std::size_t>(tasks * v.cols));
     ok.assign(static_cast<std::size_t>(tasks), 1);
     parallel_for(static_cast<long>(tasks), threads, [&](long t) {
