@@ -162,6 +162,25 @@ TEST_CASE("concurrency: gemm_i8 on one PackedB and the pure functions from sever
   }
 }
 
+TEST_CASE("concurrency: const calls on one layer, different outlier columns per caller, repeated", "[concurrency]") {
+  const MatrixXf w = normal_matrix(512, 200, 1201);
+  const octet::LLMInt8Linear layer(w);
+  std::vector<MatrixXf> xs, expect, got(6);
+  for (std::uint32_t t = 0; t < 6; ++t) {
+    MatrixXf x = normal_matrix(40 + 7 * Index(t), 512, 1300 + t);
+    x.col(Index(t) * 50) *= 30.0f;  // different outlier columns per caller
+    xs.push_back(x);
+    expect.push_back(layer(x));
+  }
+  std::vector<std::thread> pool;
+  for (std::size_t t = 0; t < 6; ++t)
+    pool.emplace_back([&, t] {
+      for (int rep = 0; rep < 3; ++rep) got[t] = layer(xs[t]);
+    });
+  for (auto& th : pool) th.join();
+  for (std::size_t t = 0; t < 6; ++t) CHECK(bit_identical(got[t], expect[t]));
+}
+
 // Large enough that every pass of a call (outlier scan, row quantization, packing of A, GEMM tiles) is split
 // between octet's threads, while two callers do this at once.
 TEST_CASE("concurrency: large calls with every pass threaded from two threads at once", "[concurrency]") {

@@ -8,7 +8,6 @@
 #include <random>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "catch.hpp"
@@ -362,25 +361,6 @@ TEST_CASE("llm_int8: thread counts 1 and 2 give identical results", "[llm_int8]"
   CHECK(bit_identical(b1, b2));
   CHECK(bit_identical(c1, c2));
   CHECK(bit_identical(d1, d2));
-}
-
-TEST_CASE("llm_int8: concurrent const calls on one layer", "[llm_int8]") {
-  const MatrixXf w = normal(512, 200, 1201);
-  const LLMInt8Linear layer(w);
-  std::vector<MatrixXf> xs, expect, got(6);
-  for (std::uint32_t t = 0; t < 6; ++t) {
-    MatrixXf x = normal(40 + 7 * Index(t), 512, 1300 + t);
-    x.col(Index(t) * 50) *= 30.0f;  // different outlier columns per caller
-    xs.push_back(x);
-    expect.push_back(layer(x));
-  }
-  std::vector<std::thread> pool;
-  for (std::size_t t = 0; t < 6; ++t)
-    pool.emplace_back([&, t] {
-      for (int rep = 0; rep < 3; ++rep) got[t] = layer(xs[t]);
-    });
-  for (auto& th : pool) th.join();
-  for (std::size_t t = 0; t < 6; ++t) CHECK(bit_identical(got[t], expect[t]));
 }
 
 TEST_CASE("llm_int8: Eigen expressions as inputs give the plain results", "[llm_int8]") {

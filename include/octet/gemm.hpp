@@ -5,8 +5,9 @@
 //   auto c1 = octet::gemm_i8(a1, pb);         // ...multiply many activations against them
 //   octet::gemm_i8(a2, pb, c2);               // ...into your own int32 matrix (any layout, a Map, a block)
 //
-// The kernel family is chosen at run time (octet::active_isa()); OCTET_ISA caps it. Threads: all cores by
-// default, octet::set_num_threads(n) or OMP_NUM_THREADS to change; results are identical for any count.
+// The kernel family is chosen at run time (octet::active_isa()); OCTET_ISA caps it. Threads: by default one per
+// CPU the process may use (affinity mask, cgroup CPU quota), octet::set_num_threads(n) or OMP_NUM_THREADS to
+// change; results are identical for any count.
 //
 // This file is the thin Eigen face: it turns the operands into views once and hands them to the generic
 // driver (gemm/driver.hpp) through the one dispatch (gemm/dispatch.hpp).

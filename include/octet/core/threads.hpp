@@ -3,14 +3,22 @@
 // OpenMP is used when the including translation unit is compiled with it (the CMake target links it when
 // available); otherwise a persistent pool of std::threads. Work is always split into the same independent tasks, whatever the
 // number of threads, so results are bit-identical for any thread count.
+//
+// The default thread count is the number of CPUs the process may run on: its affinity mask (taskset, numactl,
+// sched_setaffinity, a container's cpuset) and, on Linux, its cgroup's CPU quota (docker --cpus, Kubernetes CPU
+// limits: cgroup v2 cpu.max, v1 cpu.cfs_quota_us / cpu.cfs_period_us, rounded up to whole CPUs), read once, at
+// the first call. hardware_concurrency() counts every CPU of the machine, which oversubscribes a process limited
+// to a few of them: each extra thread then waits for a time slice in the middle of a parallel region.
 #pragma once
 
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <string>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -21,9 +29,132 @@
 #if defined(__unix__)
 #  include <unistd.h>
 #endif
+#if defined(__linux__)
+#  include <sched.h>
+#endif
 
 namespace octet {
 namespace detail {
+
+/// The CPUs a cgroup CPU quota allows: ceil(quota / period), at least 1; 0 for no limit (quota "max" or
+/// negative) or a text that is not a number.
+inline int cpus_from_quota(const char* quota, const char* period) {
+  if (!quota || !period) return 0;
+  char* end = nullptr;
+  const long long q = std::strtoll(quota, &end, 10);
+  if (end == quota || q <= 0) return 0;  // "max", "-1", empty or garbage: no limit
+  const long long p = std::strtoll(period, &end, 10);
+  if (end == period || p <= 0) return 0;
+  const long long cpus = (q + p - 1) / p;
+  return static_cast<int>(std::min<long long>(std::max<long long>(cpus, 1), 1 << 20));
+}
+
+/// The CPUs allowed by the text of a cgroup v2 cpu.max file ("<quota> <period>", or "max <period>" for no
+/// limit): see cpus_from_quota.
+inline int cpus_from_cpu_max(const char* text) {
+  if (!text) return 0;
+  const char* p = text;
+  while (*p == ' ' || *p == '\t') ++p;
+  const char* q = p;
+  while (*q && *q != ' ' && *q != '\t' && *q != '\n') ++q;
+  if (q == p || !*q || *q == '\n') return 0;  // one field only
+  return cpus_from_quota(p, q);
+}
+
+/// The first line of a small file ("" when it cannot be read).
+inline std::string read_first_line(const std::string& path) {
+  std::string line;
+  if (std::FILE* f = std::fopen(path.c_str(), "r")) {
+    char buf[256];
+    if (std::fgets(buf, sizeof buf, f)) line = buf;
+    std::fclose(f);
+  }
+  return line;
+}
+
+/// The tightest CPU quota of the process's cgroup and its ancestors (Linux, cgroup v2 or v1 mounted at
+/// /sys/fs/cgroup), in CPUs; 0 where there is none or it cannot be read. The two paths are parameters for the
+/// tests, which give it a cgroup tree of their own.
+inline int cgroup_cpu_limit(const char* self_cgroup = "/proc/self/cgroup", const char* mount = "/sys/fs/cgroup") {
+#if defined(__linux__)
+  int limit = 0;
+  auto take = [&limit](int cpus) {
+    if (cpus > 0) limit = limit > 0 ? std::min(limit, cpus) : cpus;
+  };
+  // Walks from <mount>/<path> (v2) or <mount>/cpu/<path> (v1) up to that root: a limit anywhere above applies
+  // too. (In a container with its own cgroup namespace the path is "/", and the walk reads the container's root.)
+  auto walk = [](std::string dir, const std::string& root, auto&& visit) {
+    for (;;) {
+      visit(dir);
+      if (dir.size() <= root.size()) break;
+      dir.erase(dir.find_last_of('/'));
+    }
+  };
+  std::FILE* f = std::fopen(self_cgroup, "r");
+  if (!f) return 0;
+  char buf[4096];
+  while (std::fgets(buf, sizeof buf, f)) {  // lines "<id>:<controllers>:<path>"
+    std::string line(buf);
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+    const std::size_t a = line.find(':'), b = a == std::string::npos ? a : line.find(':', a + 1);
+    if (b == std::string::npos) continue;
+    const std::string controllers = line.substr(a + 1, b - a - 1);
+    std::string path = line.substr(b + 1);
+    while (path.size() > 1 && path.back() == '/') path.pop_back();
+    if (path == "/") path.clear();
+    if (line.compare(0, a, "0") == 0 && controllers.empty()) {  // cgroup v2
+      const std::string root = mount;
+      walk(root + path, root, [&](const std::string& dir) {
+        take(cpus_from_cpu_max(read_first_line(dir + "/cpu.max").c_str()));
+      });
+    } else if (("," + controllers + ",").find(",cpu,") != std::string::npos) {  // cgroup v1, the cpu controller
+      for (const char* sub : {"/cpu,cpuacct", "/cpu"}) {
+        const std::string root = std::string(mount) + sub;
+        walk(root + path, root, [&](const std::string& dir) {
+          take(cpus_from_quota(read_first_line(dir + "/cpu.cfs_quota_us").c_str(),
+                               read_first_line(dir + "/cpu.cfs_period_us").c_str()));
+        });
+      }
+    }
+  }
+  std::fclose(f);
+  return limit;
+#else
+  (void)self_cgroup;
+  (void)mount;
+  return 0;
+#endif
+}
+
+/// The CPUs in this process's affinity mask (0 where the system does not say).
+inline int affinity_cpus() {
+#if defined(__linux__) && defined(CPU_ALLOC)
+  for (int cpus = 1024; cpus <= (1 << 16); cpus *= 2) {  // a fixed cpu_set_t holds 1024: larger machines need more
+    cpu_set_t* set = CPU_ALLOC(cpus);
+    if (!set) return 0;
+    const std::size_t size = CPU_ALLOC_SIZE(cpus);
+    CPU_ZERO_S(size, set);
+    const bool ok = sched_getaffinity(0, size, set) == 0;
+    const int count = ok ? CPU_COUNT_S(size, set) : 0;
+    CPU_FREE(set);
+    if (ok) return count;
+  }
+#endif
+  return 0;
+}
+
+/// The CPUs this process may use: its affinity mask, capped by its cgroup CPU quota (else
+/// hardware_concurrency()); computed once.
+inline int available_cpus() {
+  static const int cpus = [] {
+    int n = affinity_cpus();
+    if (n <= 0) n = static_cast<int>(std::thread::hardware_concurrency());
+    const int quota = cgroup_cpu_limit();
+    if (quota > 0) n = std::min(n, quota);
+    return std::max(n, 1);
+  }();
+  return cpus;
+}
 
 inline int default_num_threads() {
   if (const char* env = std::getenv("OMP_NUM_THREADS")) {
@@ -31,9 +162,10 @@ inline int default_num_threads() {
     if (n > 0) return n;
   }
 #if defined(_OPENMP)
-  return std::max(1, omp_get_max_threads());
+  // OpenMP's own default follows the affinity mask but not a cgroup quota; omp_set_num_threads() lowers it.
+  return std::max(1, std::min(omp_get_max_threads(), available_cpus()));
 #else
-  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  return available_cpus();
 #endif
 }
 
@@ -44,7 +176,8 @@ inline std::atomic<int>& thread_setting() {
 
 }  // namespace detail
 
-/// Sets how many threads octet's kernels use (n <= 0 restores the default: OMP_NUM_THREADS, else all cores).
+/// Sets how many threads octet's kernels use (n <= 0 restores the default: OMP_NUM_THREADS, else the CPUs
+/// this process may use: its affinity mask and cgroup CPU quota).
 inline void set_num_threads(int n) { detail::thread_setting().store(n > 0 ? n : 0); }
 
 /// The number of threads octet's kernels use.

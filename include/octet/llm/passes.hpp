@@ -33,6 +33,21 @@ namespace octet {
 namespace detail {
 namespace llm {
 
+/// The passes around the GEMM run on the GEMM's threads once they read at least this many values of X: below
+/// that, waking the other threads costs more than it saves. Measured on a 2-core Xeon (Emerald Rapids, AVX-512
+/// VNNI path, k = 4096, 2026-12-05): the row quantization is faster on two threads from m = 8 (32K values) on,
+/// the scan from between m = 32 and 128. Every split computes each column's maximum and each row's codes whole,
+/// so results do not depend on it.
+constexpr Index quantize_parallel_values = Index(1) << 15;
+constexpr Index scan_parallel_values = Index(1) << 18;
+
+/// Tasks enough to keep `threads` threads busy to the end (4 each), given items of work and the most items a
+/// task should take; at least one item a task.
+inline Index items_per_task(Index items, Index most, int threads) {
+  if (threads <= 1) return std::max<Index>(1, most);
+  return std::max<Index>(1, std::min(most, ceil_div(items, Index(4) * threads)));
+}
+
 /// colmax[c] = max_i |float(v(i, c))| for c in [c0, c1) of a matrix of 16-bit floats; false on NaN/Inf. Plain
 /// C++: max and abs are exact, so this agrees with every path's float scan.
 template <class T>
@@ -55,24 +70,49 @@ bool scan_columns_converted(const ConstView<T>& v, Index c0, Index c1, float* co
 template <class P, class T>
 void scan(const ConstView<T>& v, const float* threshold, const char* who, const char* name, bool inclusive,
           std::vector<Index>& out) {
-  std::vector<float>& colmax = thread_scratch().colmax;
-  colmax.resize(static_cast<std::size_t>(v.cols));
-  const Index chunk = 512;
-  const long tasks = static_cast<long>(ceil_div(v.cols, chunk));
-  std::vector<unsigned char>& ok = thread_scratch().ok;
-  ok.assign(static_cast<std::size_t>(std::max<long>(tasks, 1)), 1);
-  // A light, memory-bound pass: threads only pay off (and each parallel region is a synchronisation point)
-  // for about a million values or more.
-  const int threads = v.rows * v.cols >= (Index(1) << 20) ? num_threads() : 1;
-  parallel_for(tasks, threads, [&](long t) {
-    const Index c0 = t * chunk, c1 = std::min(v.cols, c0 + chunk);
-    bool good;
+  auto scan_part = [](const ConstView<T>& part, Index c0, Index c1, float* out) {
     if constexpr (std::is_same<T, float>::value)
-      good = P::Float::scan_columns(v, c0, c1, colmax.data());
+      return P::Float::scan_columns(part, c0, c1, out);
     else
-      good = scan_columns_converted(v, c0, c1, colmax.data());
-    ok[static_cast<std::size_t>(t)] = good ? 1 : 0;
-  });
+      return scan_columns_converted(part, c0, c1, out);
+  };
+  std::vector<float>& colmax = thread_scratch().colmax;
+  std::vector<unsigned char>& ok = thread_scratch().ok;
+  const int threads = v.rows * v.cols >= scan_parallel_values ? num_threads() : 1;
+  if (threads > 1 && v.rows_contiguous() && v.rows > 1) {
+    // Row-major: each task scans a block of whole rows (contiguous memory) into column maxima of its own,
+    // merged afterwards (max is exact: the split does not change the result). Slices of columns would read
+    // every row in short pieces, which measured no faster on two threads than on one. At least 32K values a
+    // task, so that the merge (tasks x cols, on this thread) stays small beside the scan.
+    const Index tasks = std::min<Index>({v.rows, Index(threads), ceil_div(v.rows * v.cols, Index(1) << 15)});
+    const Index per = ceil_div(v.rows, tasks);
+    colmax.resize(static_cast<std::size_t>(tasks * v.cols));
+    ok.assign(static_cast<std::size_t>(tasks), 1);
+    parallel_for(static_cast<long>(tasks), threads, [&](long t) {
+      const Index r0 = t * per, r1 = std::min(v.rows, r0 + per);
+      float* out = colmax.data() + t * v.cols;
+      if (r1 <= r0) {  // no rows left for this task: nothing to merge
+        std::fill(out, out + v.cols, 0.0f);
+        return;
+      }
+      const ConstView<T> part{v.data + r0 * v.rs, r1 - r0, v.cols, v.rs, v.cs};
+      ok[static_cast<std::size_t>(t)] = scan_part(part, 0, v.cols, out) ? 1 : 0;
+    });
+    float* m = colmax.data();
+    for (Index t = 1; t < tasks; ++t)
+      for (Index c = 0; c < v.cols; ++c) m[c] = std::max(m[c], m[t * v.cols + c]);
+    colmax.resize(static_cast<std::size_t>(v.cols));
+  } else {
+    // Column-major (or one thread): slices of whole columns, 512 wide.
+    colmax.resize(static_cast<std::size_t>(v.cols));
+    const Index chunk = 512;
+    const long tasks = static_cast<long>(ceil_div(v.cols, chunk));
+    ok.assign(static_cast<std::size_t>(std::max<long>(tasks, 1)), 1);
+    parallel_for(tasks, threads, [&](long t) {
+      const Index c0 = t * chunk, c1 = std::min(v.cols, c0 + chunk);
+      ok[static_cast<std::size_t>(t)] = scan_part(v, c0, c1, colmax.data()) ? 1 : 0;
+    });
+  }
   for (unsigned char g : ok)
     if (!g) throw_non_finite(v, who, name);
   out.clear();
@@ -107,7 +147,7 @@ Int8View quantize_rows(const ConstView<T>& v, const unsigned char* skip, std::in
     std::fill(step, step + v.rows, 0.0f);
     return Int8View{codes, v.rows, 0, 0, 1};
   }
-  const int threads = v.rows * v.cols >= (Index(1) << 18) ? num_threads() : 1;
+  const int threads = v.rows * v.cols >= quantize_parallel_values ? num_threads() : 1;
   std::vector<float>& keep = thread_scratch().keep;
   ColumnMask mask;
   if (skip) {
@@ -123,7 +163,8 @@ Int8View quantize_rows(const ConstView<T>& v, const unsigned char* skip, std::in
   const Index width = block > 0 ? block : v.cols;  // columns per block
   if (step_ld == 0) step_ld = v.rows;
   if (v.rows_contiguous()) {
-    const Index per_task = std::max<Index>(1, (Index(1) << 15) / std::max<Index>(v.cols, 1));
+    // About 32K values a task, fewer when that leaves a thread idle (each row is quantized whole by one task).
+    const Index per_task = items_per_task(v.rows, std::max<Index>(1, (Index(1) << 15) / std::max<Index>(v.cols, 1)), threads);
     parallel_for(static_cast<long>(ceil_div(v.rows, per_task)), threads, [&](long t) {
       std::vector<float>& buf = thread_scratch().converted;  // this task's thread's
       if (!is_float) buf.resize(static_cast<std::size_t>(v.cols));
@@ -144,7 +185,8 @@ Int8View quantize_rows(const ConstView<T>& v, const unsigned char* skip, std::in
     });
     return Int8View{codes, v.rows, v.cols, v.cols, 1};
   }
-  const Index mb = 32;
+  // Blocks of 32 rows (of 8 when that leaves a thread idle): each row's codes and step do not depend on the block.
+  const Index mb = threads > 1 && ceil_div(v.rows, Index(32)) < 2 * threads ? 8 : 32;
   parallel_for(static_cast<long>(ceil_div(v.rows, mb)), threads, [&](long t) {
     const Index g0 = t * mb, rows = std::min(mb, v.rows - g0);
     // Rows [g0, g0 + rows) of the float view f (whose row 0 is row r0 of v), block by block.
