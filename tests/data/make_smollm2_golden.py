@@ -8,7 +8,7 @@ MODEL.gguf is SmolLM2-135M-Instruct.Q4_1.gguf (scripts/fetch-smollm2 prints its 
 examples/data/alice_ch1.txt. Two files are written next to this script:
   smollm2_ids.txt     llama.cpp's token ids of the evaluation text (no BOS, special tokens not parsed);
   smollm2_logits.txt  llama.cpp's top 8 logits (token:logit) at each position of the first 256 of those ids,
-                      evaluated in one sequence from position 0.
+                      evaluated in one sequence from position 0, with a float32 KV cache.
 llama.cpp multiplies Q4_1 weights by activations it quantizes to 8 bits (Q8_1), so its logits differ a little
 from an exact float evaluation of the same weights; `llm check` states the tolerance it allows for that.
 """
@@ -32,7 +32,7 @@ def main():
     with open(model, "rb") as f:
         model_sha = hashlib.sha256(f.read()).hexdigest()
     llm = llama_cpp.Llama(model_path=model, n_ctx=POSITIONS, n_batch=POSITIONS, logits_all=True, n_threads=2,
-                          verbose=False)
+                          type_k=0, type_v=0, verbose=False)  # a float32 KV cache (GGML_TYPE_F32), not f16
     ids = llm.tokenize(text, add_bos=False, special=False)
     head = f"# llama-cpp-python {llama_cpp.__version__}, model sha256 {model_sha}, text {os.path.basename(text_path)}"
     with open(os.path.join(here, "smollm2_ids.txt"), "w") as f:
