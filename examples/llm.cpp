@@ -27,6 +27,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -314,6 +315,7 @@ int cmd_generate(Context& c, const Args& a) {
   }
   const double t_gen = seconds_since(t1);
   std::printf("\n");
+  std::fflush(stdout);
   std::fprintf(stderr, "prompt: %zu tokens in %.2f s (%.1f tokens/s); generated %d tokens in %.2f s (%.1f tokens/s)\n",
                ids.size() - std::size_t(made), t_prompt, double(ids.size() - std::size_t(made)) / t_prompt, made, t_gen,
                made / std::max(t_gen, 1e-9));
@@ -447,6 +449,19 @@ int cmd_check(Context& c, const Args& a) {
   std::printf("float logits at %ld positions against llama.cpp's top %zu: max |difference| %.3f (allowed %.2f), mean %.4f "
               "(allowed %.2f), top-1 agreement %.3f (at least %.2f): %s\n",
               long(P), top[0].size(), max_err, kMaxLogitError, mean_err, kMeanLogitError, top1, kMinTop1, ok ? "ok" : "FAIL");
+  // An octet mode on every kernel path this machine has: logits bit-identical to the scalar path's.
+  const llm::Index m = std::min<Index>(P, 16);
+  llm::Mode mode = llm::parse_mode("b=64+t=6");
+  mode.isa = octet::Isa::scalar;
+  const RowMajor scalar = llm::Model(c.weights, mode, m).forward(ref.data(), m, 0);
+  for (octet::Isa isa : octet::supported_isas()) {
+    mode.isa = isa;
+    const RowMajor z8 = llm::Model(c.weights, mode, m).forward(ref.data(), m, 0);
+    const bool same = z8.rows() == scalar.rows() && std::memcmp(z8.data(), scalar.data(), sizeof(float) * std::size_t(z8.size())) == 0;
+    failures += !same;
+    std::printf("mode %s on path %s, logits at %ld positions: %s\n", mode.name.c_str(),
+                octet::isa_name(isa), long(m), same ? "bit-identical to the scalar path" : "FAIL, they differ from the scalar path");
+  }
   return failures ? 1 : 0;
 }
 

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -29,6 +30,7 @@ struct Mode {
   Index block = 0;
   bool float_outlier_weights = false;
   float smooth_alpha = 0.0f;  ///< 0: no smoothing
+  std::optional<octet::Isa> isa;  ///< the kernel path; empty: octet's choice (OCTET_ISA, else the best)
   std::string name = "float";
 };
 
@@ -162,6 +164,7 @@ class Linear {
     octet::LLMInt8Options o;
     o.block_size = mode.block;
     if (mode.float_outlier_weights) o.outlier_weights = octet::OutlierWeights::float32;
+    o.isa = mode.isa;
     q_ = std::make_unique<octet::LLMInt8Linear>(w.transpose(), mode.threshold, o);  // k x n: a view, no copy
   }
   void operator()(const RowMajor& x, RowMajor& y) const {
