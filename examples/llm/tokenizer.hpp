@@ -156,7 +156,8 @@ class Tokenizer {
       }
     if (start < c.size()) first.emplace_back(start, c.size());
     // Second pass: GPT-2's pattern inside each piece.
-    for (const auto& [b, e] : first) {
+    for (const auto& piece : first) {
+      const std::size_t b = piece.first, e = piece.second;  // lambdas cannot capture structured bindings in C++17
       const auto cls = [&](std::size_t p) -> int { return p < e ? int(classify(c[p])) : -1; };
       std::size_t prev = b;
       const auto add = [&](std::size_t end) {
