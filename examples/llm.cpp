@@ -8,7 +8,9 @@
 //   llm perplexity [--modes M1,M2,...] [--text FILE] [--tokens N]   # each mode against float
 //   llm outliers [--text FILE]                    # largest |x| and columns above 6, per linear layer type
 //   llm speed [--modes ...] [--tokens N] [--threads 1,2] [--reps R]   # decode tokens/s, interleaved
-//   llm check [--golden DIR]                      # token ids and float logits against llama.cpp's golden files
+//   llm check [--golden DIR]                      # token ids, tokenizer cases and float logits against llama.cpp's golden
+//                                                 # files; an int8 mode bit-identical on every kernel path
+//   llm tokenize "text"                           # the token ids of a text (as llama.cpp's, without BOS)
 // Common options: --model PATH (default: the fetched file in the build tree), --threads N, --chunk N.
 //
 // Modes: float (Eigen), int8 (vector-wise: threshold +inf), or '+'-joined parts: t=6 (LLM.int8() outlier
@@ -82,7 +84,7 @@ const char* const kDefaultModes = "int8,t=6,b=32,b=32+t=6,b=64+t=6,b=128+t=6,b=3
 
 Args parse(int argc, char** argv) {
   Args a;
-  if (argc < 2) throw std::invalid_argument("usage: llm generate|perplexity|outliers|speed|check [options] (see the top of examples/llm.cpp)");
+  if (argc < 2) throw std::invalid_argument("usage: llm generate|perplexity|outliers|speed|check|tokenize [options] (see the top of examples/llm.cpp)");
   a.command = argv[1];
   a.modes = split(kDefaultModes, ',');
   for (int i = 2; i < argc; ++i) {
@@ -410,6 +412,29 @@ int cmd_check(Context& c, const Args& a) {
                   c.tok.decode(ref[first_diff]).c_str());
     std::printf("\n");
   }
+  // Short texts that exercise the pre-tokenizer: hex of the UTF-8 text, a tab, llama.cpp's ids.
+  {
+    std::ifstream cases(a.golden + "/smollm2_tokenizer.txt");
+    if (!cases) throw std::runtime_error("cannot open '" + a.golden + "/smollm2_tokenizer.txt'");
+    int n = 0, bad = 0;
+    for (std::string line; std::getline(cases, line);) {
+      if (line.empty() || line[0] == '#') continue;
+      const auto tab = line.find('\t');
+      if (tab == std::string::npos || tab % 2) throw std::runtime_error("smollm2_tokenizer.txt: bad line '" + line + "'");
+      std::string text;
+      for (std::size_t i = 0; i < tab; i += 2) text += char(std::stoi(line.substr(i, 2), nullptr, 16));
+      std::vector<int> expect;
+      std::stringstream s(line.substr(tab + 1));
+      for (int t; s >> t;) expect.push_back(t);
+      ++n;
+      if (c.tok.encode(text) != expect) {
+        ++bad;
+        std::printf("tokenizer: FAIL on \"%s\"\n", text.c_str());
+      }
+    }
+    failures += bad;
+    std::printf("tokenizer: %d of %d short texts give llama.cpp's ids%s\n", n - bad, n, bad ? "" : ": ok");
+  }
   // Logits: the golden file's top logits at positions 0 .. P-1 of the ids.
   std::ifstream in(a.golden + "/smollm2_logits.txt");
   if (!in) throw std::runtime_error("cannot open '" + a.golden + "/smollm2_logits.txt'");
@@ -484,7 +509,12 @@ int main(int argc, char** argv) {
     if (a.command == "outliers") return cmd_outliers(c, a);
     if (a.command == "speed") return cmd_speed(c, a);
     if (a.command == "check") return cmd_check(c, a);
-    throw std::invalid_argument("unknown command '" + a.command + "' (generate, perplexity, outliers, speed, check)");
+    if (a.command == "tokenize") {
+      for (int t : c.tok.encode(a.prompt)) std::printf("%d ", t);
+      std::printf("\n");
+      return 0;
+    }
+    throw std::invalid_argument("unknown command '" + a.command + "' (generate, perplexity, outliers, speed, check, tokenize)");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "llm: %s\n", e.what());
     return 1;

@@ -7,6 +7,9 @@
 MODEL.gguf is SmolLM2-135M-Instruct.Q4_1.gguf (scripts/fetch-smollm2 prints its path); EVAL_TEXT defaults to
 examples/data/alice_ch1.txt. Two files are written next to this script:
   smollm2_ids.txt     llama.cpp's token ids of the evaluation text (no BOS, special tokens not parsed);
+  smollm2_tokenizer.txt  llama.cpp's ids of short texts chosen to exercise the pre-tokenizer (digits,
+                      contractions, runs of spaces and newlines, Latin-1 letters, punctuation, code), one per line:
+                      the text's UTF-8 bytes in hex, a tab, the ids;
   smollm2_logits.txt  llama.cpp's top 8 logits (token:logit) at each position of the first 256 of those ids,
                       evaluated in one sequence from position 0, with a float32 KV cache.
 llama.cpp multiplies Q4_1 weights by activations it quantizes to 8 bits (Q8_1), so its logits differ a little
@@ -20,6 +23,15 @@ import llama_cpp
 import numpy as np
 
 POSITIONS = 256
+TOKENIZER_CASES = [
+    "In 1865, he said: \"I'll  go\u2014now!\"\n\n  \tTabs   and   spaces 12345 don't WON'T it's",
+    "caf\u00e9 na\u00efve \u20ac5 x\u00b2 \u00bd 3.14159 -- (a)[b]{c} ...   \n",
+    "  leading and trailing  ",
+    "a\n\nb\r\nc \n d",
+    "Hello world! It's 2026-12-05; we're OK, they've gone, I'd say, you'll see. 'quoted' \u2018curly\u2019 \u201cdouble\u201d",
+    "e-mail: someone@example.com, URL https://x.y/z?q=1&r=2#f",
+    "    def f(x):\n        return x ** 2\n",
+]
 TOP = 8
 
 
@@ -39,6 +51,11 @@ def main():
         f.write(head + f", {len(ids)} ids\n")
         for i in range(0, len(ids), 16):
             f.write(" ".join(str(t) for t in ids[i:i + 16]) + "\n")
+    with open(os.path.join(here, "smollm2_tokenizer.txt"), "w") as f:
+        f.write(head.split(", text")[0] + ": text as UTF-8 hex, tab, ids\n")
+        for case in TOKENIZER_CASES:
+            case_ids = llm.tokenize(case.encode(), add_bos=False, special=False)
+            f.write(case.encode().hex() + "\t" + " ".join(str(t) for t in case_ids) + "\n")
     seq = ids[:POSITIONS]
     llm.reset()
     llm.eval(seq)
