@@ -165,7 +165,8 @@ class Linear {
     o.block_size = mode.block;
     if (mode.float_outlier_weights) o.outlier_weights = octet::OutlierWeights::float32;
     o.isa = mode.isa;
-    q_ = std::make_unique<octet::LLMInt8Linear>(w.transpose(), mode.threshold, o);  // k x n: a view, no copy
+    // w is [out x in], as the GGUF file (and PyTorch) keep it
+    q_ = std::make_unique<octet::LLMInt8Linear>(octet::LLMInt8Linear::from_torch(w, mode.threshold, o));
   }
   void operator()(const RowMajor& x, RowMajor& y) const {
     if (q_)
