@@ -129,7 +129,7 @@ inline int cgroup_cpu_limit(const char* self_cgroup = "/proc/self/cgroup", const
 /// The CPUs in this process's affinity mask (0 where the system does not say).
 inline int affinity_cpus() {
 #if defined(__linux__) && defined(CPU_ALLOC)
-  for (int cpus = 1024; cpus <= (1 << 16); cpus *= 2) {  // a fixed cpu_set_t holds 1024: larger machines need more
+  for (std::size_t cpus = 1024; cpus <= (std::size_t(1) << 16); cpus *= 2) {  // a fixed cpu_set_t holds 1024: larger machines need more
     cpu_set_t* set = CPU_ALLOC(cpus);
     if (!set) return 0;
     const std::size_t size = CPU_ALLOC_SIZE(cpus);

@@ -70,11 +70,11 @@ bool scan_columns_converted(const ConstView<T>& v, Index c0, Index c1, float* co
 template <class P, class T>
 void scan(const ConstView<T>& v, const float* threshold, const char* who, const char* name, bool inclusive,
           std::vector<Index>& out) {
-  auto scan_part = [](const ConstView<T>& part, Index c0, Index c1, float* out) {
+  auto scan_part = [](const ConstView<T>& part, Index c0, Index c1, float* maxima) {
     if constexpr (std::is_same<T, float>::value)
-      return P::Float::scan_columns(part, c0, c1, out);
+      return P::Float::scan_columns(part, c0, c1, maxima);
     else
-      return scan_columns_converted(part, c0, c1, out);
+      return scan_columns_converted(part, c0, c1, maxima);
   };
   std::vector<float>& colmax = thread_scratch().colmax;
   std::vector<unsigned char>& ok = thread_scratch().ok;
@@ -90,13 +90,13 @@ void scan(const ConstView<T>& v, const float* threshold, const char* who, const 
     ok.assign(static_cast<std::size_t>(tasks), 1);
     parallel_for(static_cast<long>(tasks), threads, [&](long t) {
       const Index r0 = t * per, r1 = std::min(v.rows, r0 + per);
-      float* out = colmax.data() + t * v.cols;
+      float* task_max = colmax.data() + t * v.cols;
       if (r1 <= r0) {  // no rows left for this task: nothing to merge
-        std::fill(out, out + v.cols, 0.0f);
+        std::fill(task_max, task_max + v.cols, 0.0f);
         return;
       }
       const ConstView<T> part{v.data + r0 * v.rs, r1 - r0, v.cols, v.rs, v.cs};
-      ok[static_cast<std::size_t>(t)] = scan_part(part, 0, v.cols, out) ? 1 : 0;
+      ok[static_cast<std::size_t>(t)] = scan_part(part, 0, v.cols, task_max) ? 1 : 0;
     });
     float* m = colmax.data();
     for (Index t = 1; t < tasks; ++t)
