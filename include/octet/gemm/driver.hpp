@@ -133,15 +133,17 @@ void gemm_driver(const Int8View& a, const PackedBData& b, Epilogue&& epilogue, i
   // writes of each panel are sequential and the 128 cache lines being read (one per column) stay in L1.
   // Row-major: about 64 rows a task.
   const Index chunk = by_columns ? std::max<Index>(1, 128 / K::KG) : std::max<Index>(1, 64 / K::MR);
-  const Index span = by_columns ? std::max<Index>(kgroups, 1) : a_panels;
+  const Index span = by_columns ? kgroups : a_panels;
   const int pack_threads = (m * a.cols >= (Index(1) << 18)) ? threads : 1;
-  parallel_for(static_cast<long>(ceil_div(span, chunk)), pack_threads, [&](long task) {
-    const Index lo = task * chunk, hi = std::min(span, lo + chunk);
-    if (by_columns)
-      pack_a_part<K>(a, a_panel_elems, 0, a_panels, lo, hi, a_packed);
-    else
-      pack_a_part<K>(a, a_panel_elems, lo, hi, 0, std::max<Index>(kgroups, 1), a_packed);
-  });
+  // No depth (k = 0): nothing to pack; the micro-kernels read no group of A and store zeros.
+  if (kgroups > 0)
+    parallel_for(static_cast<long>(ceil_div(span, chunk)), pack_threads, [&](long task) {
+      const Index lo = task * chunk, hi = std::min(span, lo + chunk);
+      if (by_columns)
+        pack_a_part<K>(a, a_panel_elems, 0, a_panels, lo, hi, a_packed);
+      else
+        pack_a_part<K>(a, a_panel_elems, lo, hi, 0, kgroups, a_packed);
+    });
 
   // 2. Tiles of mc x nc, each computed whole by one thread.
   const Index mc = std::min<Index>(K::MC, a_panels * K::MR);
