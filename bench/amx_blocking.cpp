@@ -1,4 +1,4 @@
-// The AMX kernel under other cache blockings (MC, KC), side by side in one process: the generic driver run with
+// The AMX kernel under other cache blockings (MC, KC, NC), side by side in one process: the generic driver run with
 // the amx kernel as it is and with its blocking constants overridden, prepacked int8 GEMM into a row-major int32
 // C, one thread. Each repetition runs every variant once, the order rotating; each figure is the median GOPS
 // (2mnk / s) with the lowest and highest, and the ratio to the kernel as it is. The results are checked equal.
@@ -20,9 +20,9 @@ using octet::detail::Index;
 using Amx = octet::detail::kernels::Amx;
 
 /// The kernel with other blocking constants (the driver reads them from the kernel).
-template <long Mc, long Kc>
+template <long Mc, long Kc, long Nc>
 struct Blocked : Amx {
-  static constexpr std::ptrdiff_t MC = Mc, KC = Kc;
+  static constexpr std::ptrdiff_t MC = Mc, KC = Kc, NC = Nc;
 };
 
 template <class K>
@@ -61,9 +61,10 @@ int main(int argc, char** argv) {
     Fn f;
   };
   const Variant vs[] = {{"as it is", run<Amx>},
-                        {"MC 256 KC 1024", run<Blocked<256, 1024>>},
-                        {"MC 512 KC 512", run<Blocked<512, 512>>},
-                        {"MC 128 (whole depth)", run<Blocked<128, 1024>>}};
+                        {"MC 256 KC 512 NC 256", run<Blocked<256, 512, 256>>},
+                        {"MC 256 KC 1024 NC 256", run<Blocked<256, 1024, 256>>},
+                        {"MC 512 KC 512 NC 512", run<Blocked<512, 512, 512>>},
+                        {"MC 128 (whole depth)", run<Blocked<128, 512, 512>>}};
   const int nv = static_cast<int>(sizeof vs / sizeof vs[0]);
   std::vector<std::vector<std::int32_t>> c(nv, std::vector<std::int32_t>(static_cast<std::size_t>(m * n)));
   std::vector<std::vector<double>> gops(nv);
@@ -86,6 +87,6 @@ int main(int argc, char** argv) {
     std::sort(x.begin(), x.end());
     const double med = x[x.size() / 2];
     if (v == 0) base = med;
-    std::printf("%-22s %6.0f (%.0f-%.0f) %.2f\n", vs[v].name, med, x.front(), x.back(), med / base);
+    std::printf("%-24s %6.0f (%.0f-%.0f) %.2f\n", vs[v].name, med, x.front(), x.back(), med / base);
   }
 }
