@@ -92,7 +92,7 @@ void gemm_view(const Int8View& a, const PackedBData& b, Epilogue&& epilogue) {
         a, b, [&](Index i0, Index j0, Index rows, Index cols, const std::int32_t* tile, Index ldt) {
           epilogue(path, i0, j0, rows, cols, tile, ldt);
         },
-        num_threads());
+        num_threads(), nullptr, FoldBlock<typename P::Float>{});
   });
 }
 

@@ -57,6 +57,16 @@ struct NoFold {
                   const std::int32_t*, bool) const {}
 };
 
+/// The Fold octet's own callers pass, with block-wise scales or without: float ops F's fold_block. One named type
+/// for every caller, so that the driver is compiled once per kernel and float ops (the GEMM and the layer share it).
+template <class F>
+struct FoldBlock {
+  void operator()(float* acc, Index lda, const std::int32_t* c, Index ldc, Index rows, Index cols, const float* bsx,
+                  const float* bsw, const std::int32_t* corr, bool first) const {
+    F::fold_block(acc, lda, c, ldc, rows, cols, bsx, bsw, corr, first);
+  }
+};
+
 /// Block-wise scales: computes the float accumulators of the tile rows [i0, i0 + rows) x columns [j0, j0 + cols)
 /// into acc (row-major, leading dimension ldt), from packed A (panels of a_panel_elems) and packed B.
 template <class K, class Fold>
@@ -101,6 +111,38 @@ void blocked_tile(const typename K::AElem* a_packed, Index a_panel_elems, const 
   }
 }
 
+/// An epilogue behind a function pointer, so that the driver is compiled once per kernel (and fold), not once
+/// per caller's lambda: compile time is a cost every user pays in every source file that includes octet. The
+/// driver calls it once per strip of a finished tile (up to epilogue_strip_rows x NC values), so the indirect
+/// call costs nothing measurable. `float_tile` is null for epilogues that take only int32 tiles.
+struct TileSink {
+  using Int32Fn = void (*)(const void*, Index, Index, Index, Index, const std::int32_t*, Index);
+  using FloatFn = void (*)(const void*, Index, Index, Index, Index, const float*, Index);
+  const void* object;
+  Int32Fn int32_tile;
+  FloatFn float_tile;
+
+  template <class E>
+  static TileSink of(const E& e) {
+    FloatFn f = nullptr;
+    if constexpr (std::is_invocable<const E&, Index, Index, Index, Index, const float*, Index>::value)
+      f = [](const void* o, Index i0, Index j0, Index rows, Index cols, const float* t, Index ldt) {
+        (*static_cast<const E*>(o))(i0, j0, rows, cols, t, ldt);
+      };
+    return TileSink{&e,
+                    [](const void* o, Index i0, Index j0, Index rows, Index cols, const std::int32_t* t, Index ldt) {
+                      (*static_cast<const E*>(o))(i0, j0, rows, cols, t, ldt);
+                    },
+                    f};
+  }
+  void operator()(Index i0, Index j0, Index rows, Index cols, const std::int32_t* t, Index ldt) const {
+    int32_tile(object, i0, j0, rows, cols, t, ldt);
+  }
+  void operator()(Index i0, Index j0, Index rows, Index cols, const float* t, Index ldt) const {
+    float_tile(object, i0, j0, rows, cols, t, ldt);
+  }
+};
+
 /// Runs C = A * B with kernel K. `epilogue(i0, j0, rows, cols, tile, ldt)` receives each block of C
 /// (row-major int32, element (r, c) at tile[r*ldt + c]) exactly once, possibly from several threads at once;
 /// the blocks partition C.
@@ -110,9 +152,9 @@ void blocked_tile(const typename K::AElem* a_packed, Index a_panel_elems, const 
 /// and `fold` (a path's Float::fold_block) folds it into the tile's float accumulators at once: no pass over
 /// memory beyond the tile. Blocks are folded in ascending order whatever the tiling and the threads, so results
 /// are bit-identical across both. The epilogue then receives float tiles (the accumulators).
-template <class K, class Epilogue, class Fold = NoFold>
-void gemm_driver(const Int8View& a, const PackedBData& b, Epilogue&& epilogue, int threads,
-                 const BlockScales* scales = nullptr, Fold fold = Fold()) {
+template <class K, class Fold = NoFold>
+void gemm_driver_sink(const Int8View& a, const PackedBData& b, const TileSink& epilogue, int threads,
+                      const BlockScales* scales, Fold fold) {
   using AE = typename K::AElem;
   using BE = typename K::BElem;
   static_assert(K::MC % K::MR == 0 && K::NC % K::NR == 0 && K::KC % K::KG == 0, "blocking must fit the kernel");
@@ -157,7 +199,7 @@ void gemm_driver(const Int8View& a, const PackedBData& b, Epilogue&& epilogue, i
   // A block is whole k-groups, or (a kernel with micro_blocked: AMX's blocks of 32) a whole fraction of one.
   const bool block_fits = scales && scales->block > 0 && K::KC % scales->block == 0 &&
                           (scales->block % K::KG == 0 || (has_micro_blocked<K>::value && K::KG % scales->block == 0));
-  if (scales && (std::is_same<Fold, NoFold>::value || !block_fits))
+  if (scales && (std::is_same<Fold, NoFold>::value || !block_fits || !epilogue.float_tile))
     throw std::logic_error("octet: block size " + std::to_string(scales->block) + " does not fit the '" + K::name +
                            "' kernel");
   const BE* b_packed = b.data.as<BE>();
@@ -212,6 +254,13 @@ void gemm_driver(const Int8View& a, const PackedBData& b, Epilogue&& epilogue, i
       epilogue(i0 + s0, j0, srows, cols, static_cast<const std::int32_t*>(strip), ldt);
     }
   });
+}
+
+/// gemm_driver_sink with any epilogue object (see TileSink): the driver's code is shared by every caller.
+template <class K, class Epilogue, class Fold = NoFold>
+void gemm_driver(const Int8View& a, const PackedBData& b, const Epilogue& epilogue, int threads,
+                 const BlockScales* scales = nullptr, Fold fold = Fold()) {
+  gemm_driver_sink<K, Fold>(a, b, TileSink::of(epilogue), threads, scales, fold);
 }
 
 }  // namespace detail

@@ -67,12 +67,13 @@ bool scan_columns_converted(const ConstView<T>& v, Index c0, Index c1, float* co
 /// `threshold` is given, returns the columns holding some |v(i, j)| > threshold (>= when `inclusive`),
 /// ascending. T is float, or a
 /// 16-bit float type (Eigen::bfloat16, Eigen::half) read as float.
-template <class P, class T>
-void scan(const ConstView<T>& v, const float* threshold, const char* who, const char* name, bool inclusive,
-          std::vector<Index>& out) {
+/// Written on the float ops F, not the path: the paths that share their float ops (every x86 one) share it.
+template <class F, class T>
+void scan_with(const ConstView<T>& v, const float* threshold, const char* who, const char* name, bool inclusive,
+               std::vector<Index>& out) {
   auto scan_part = [](const ConstView<T>& part, Index c0, Index c1, float* maxima) {
     if constexpr (std::is_same<T, float>::value)
-      return P::Float::scan_columns(part, c0, c1, maxima);
+      return F::scan_columns(part, c0, c1, maxima);
     else
       return scan_columns_converted(part, c0, c1, maxima);
   };
@@ -122,6 +123,13 @@ void scan(const ConstView<T>& v, const float* threshold, const char* who, const 
         out.push_back(c);
 }
 
+/// scan_with() on path P's float ops.
+template <class P, class T>
+void scan(const ConstView<T>& v, const float* threshold, const char* who, const char* name, bool inclusive,
+          std::vector<Index>& out) {
+  scan_with<typename P::Float, T>(v, threshold, who, name, inclusive, out);
+}
+
 /// scan() returning a new vector.
 template <class P, class T>
 std::vector<Index> scan(const ConstView<T>& v, const float* threshold, const char* who, const char* name,
@@ -139,9 +147,10 @@ std::vector<Index> scan(const ConstView<T>& v, const float* threshold, const cha
 /// With `block` > 0 every row is cut into blocks of `block` columns (the last one may be shorter), each quantized
 /// on its own: the step of row i in block b goes to step[b * v.rows + i] (block-major), so that block 0's steps
 /// are where the row steps are without blocks (step_ld, when not 0, replaces v.rows there: a slice of rows).
-template <class P, class T>
-Int8View quantize_rows(const ConstView<T>& v, const unsigned char* skip, std::int8_t* codes, float* step,
-                       float limit = std::numeric_limits<float>::infinity(), Index block = 0, Index step_ld = 0) {
+/// Written on the float ops F, as scan_with; quantize_rows<P> is the path's.
+template <class F, class T>
+Int8View quantize_rows_with(const ConstView<T>& v, const unsigned char* skip, std::int8_t* codes, float* step,
+                            float limit, Index block, Index step_ld) {
   constexpr bool is_float = std::is_same<T, float>::value;
   if (v.cols == 0) {  // no values (and perhaps a null data pointer): every row has step 0 and no codes
     std::fill(step, step + v.rows, 0.0f);
@@ -179,7 +188,7 @@ Int8View quantize_rows(const ConstView<T>& v, const unsigned char* skip, std::in
           in = buf.data();
         }
         for (Index c0 = 0, b = 0; c0 < v.cols; c0 += width, ++b)
-          P::Float::quantize_row(in + c0, mask.from(c0), std::min(width, v.cols - c0), codes + g * v.cols + c0,
+          F::quantize_row(in + c0, mask.from(c0), std::min(width, v.cols - c0), codes + g * v.cols + c0,
                                  step + b * step_ld + g);
       }
     });
@@ -192,7 +201,7 @@ Int8View quantize_rows(const ConstView<T>& v, const unsigned char* skip, std::in
     // Rows [g0, g0 + rows) of the float view f (whose row 0 is row r0 of v), block by block.
     auto blocks_of = [&](const FloatView& f, Index r0) {
       for (Index c0 = 0, b = 0; c0 < v.cols; c0 += width, ++b)
-        P::Float::quantize_block(FloatView{f.data + c0 * f.cs, f.rows, std::min(width, v.cols - c0), f.rs, f.cs},
+        F::quantize_block(FloatView{f.data + c0 * f.cs, f.rows, std::min(width, v.cols - c0), f.rs, f.cs},
                                  g0 - r0, rows, mask.from(c0), codes + c0 * v.rows + r0, v.rows,
                                  step + b * step_ld + r0);
     };
@@ -207,6 +216,13 @@ Int8View quantize_rows(const ConstView<T>& v, const unsigned char* skip, std::in
     }
   });
   return Int8View{codes, v.rows, v.cols, 1, v.rows};
+}
+
+/// quantize_rows_with() on path P's float ops.
+template <class P, class T>
+Int8View quantize_rows(const ConstView<T>& v, const unsigned char* skip, std::int8_t* codes, float* step,
+                       float limit = std::numeric_limits<float>::infinity(), Index block = 0, Index step_ld = 0) {
+  return quantize_rows_with<typename P::Float, T>(v, skip, codes, step, limit, block, step_ld);
 }
 
 /// The row stride of the outlier weights handed to forward(): n padded by one cache line. The epilogue reads
@@ -249,17 +265,13 @@ void forward(const ConstView<TX>& x, const std::vector<Index>& outliers, const P
     P::Float::epilogue_tile(e, i0, j0, rows, cols, tile, ldt);
   };
   if (block == 0) {
-    gemm_driver<typename P::Kernel>(codes, pb, epilogue, num_threads());
+    gemm_driver<typename P::Kernel>(codes, pb, epilogue, num_threads(), nullptr, FoldBlock<typename P::Float>{});
     return;
   }
   using K = typename P::Kernel;
   const BlockScales scales{block, sx.data(), m, wsteps, n, pb.block_correction.empty() ? nullptr : pb.block_correction.data(),
                            round_up(n, K::NR)};
-  auto fold = [](float* acc, Index lda, const std::int32_t* c, Index ldc, Index rows, Index cols, const float* bsx,
-                 const float* bsw, const std::int32_t* corr, bool first) {
-    P::Float::fold_block(acc, lda, c, ldc, rows, cols, bsx, bsw, corr, first);
-  };
-  gemm_driver<K>(codes, pb, epilogue, num_threads(), &scales, fold);
+  gemm_driver<K>(codes, pb, epilogue, num_threads(), &scales, FoldBlock<typename P::Float>{});
 }
 
 /// W (k x n) quantized per column (AbsMax over the rows whose skip flag is 0) and packed for path P: the codes
