@@ -313,8 +313,12 @@ void parallel_for(long tasks, int threads, Body&& body) {
     }
   };
 #if defined(_OPENMP)
-#  pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
-  for (long t = 0; t < tasks; ++t) run(t);
+  // Tasks handed out from one counter (dynamic scheduling by hand): LLVM's libomp allocates in its
+  // schedule(dynamic) dispatch on every loop, and octet's calls allocate nothing in steady state.
+  std::atomic<long> next{0};
+#  pragma omp parallel num_threads(threads)
+  for (long t = next.fetch_add(1, std::memory_order_relaxed); t < tasks; t = next.fetch_add(1, std::memory_order_relaxed))
+    run(t);
 #else
   if (!ThreadPool::instance().try_run(tasks, threads, run))  // the pool is busy (another caller, or nested)
     for (long t = 0; t < tasks; ++t) run(t);

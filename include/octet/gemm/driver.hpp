@@ -41,7 +41,7 @@ namespace detail {
 
 /// A tile with at most this many MR panels is computed with whole-depth micro-kernel calls (see above).
 constexpr Index few_row_panels = 6;
-/// Rows per epilogue call (a multiple of every MR in octet).
+/// Rows per epilogue call (any count works: a strip of the int32 tile that stays in L1 while the epilogue reads it).
 constexpr Index epilogue_strip_rows = 48;
 
 /// Whether kernel K folds block sums into float accumulators itself (K::micro_blocked: the x86 kernels), rather
