@@ -313,12 +313,16 @@ void parallel_for(long tasks, int threads, Body&& body) {
     }
   };
 #if defined(_OPENMP)
-  // Tasks handed out from one counter (dynamic scheduling by hand): LLVM's libomp allocates in its
-  // schedule(dynamic) dispatch on every loop, and octet's calls allocate nothing in steady state.
+  // Dynamic scheduling by hand: LLVM's libomp allocates in its schedule(dynamic) dispatch on every loop, and
+  // octet's calls allocate nothing in steady state. Thread i runs task i first (so every thread of the team
+  // runs at least one task per call, and has grown its scratch after the first call), then the tasks from
+  // the team size up, from one counter.
   std::atomic<long> next{0};
 #  pragma omp parallel num_threads(threads)
-  for (long t = next.fetch_add(1, std::memory_order_relaxed); t < tasks; t = next.fetch_add(1, std::memory_order_relaxed))
-    run(t);
+  {
+    const long team = omp_get_num_threads();
+    for (long t = omp_get_thread_num(); t < tasks; t = team + next.fetch_add(1, std::memory_order_relaxed)) run(t);
+  }
 #else
   if (!ThreadPool::instance().try_run(tasks, threads, run))  // the pool is busy (another caller, or nested)
     for (long t = 0; t < tasks; ++t) run(t);

@@ -212,7 +212,8 @@ void gemm_driver_sink(const Int8View& a, const PackedBData& b, const TileSink& e
     // Padded by one cache line so that rows of the tile do not share L1 sets when nc is a power of two.
     const Index ldt = round_up(cols, K::NR) + 16;
     AlignedBuffer& c_buffer = thread_scratch().tile;
-    c_buffer.resize(static_cast<std::size_t>(round_up(rows, K::MR) * ldt) * sizeof(std::int32_t));
+    // Sized for a whole tile whatever this one's size, so that a thread's first task grows it for good.
+    c_buffer.resize(static_cast<std::size_t>(round_up(mc, K::MR) * (round_up(nc, K::NR) + 16)) * sizeof(std::int32_t));
     std::int32_t* OCTET_RESTRICT tile = c_buffer.as<std::int32_t>();
 
     if constexpr (!std::is_same<Fold, NoFold>::value) {

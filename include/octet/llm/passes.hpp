@@ -209,7 +209,7 @@ Int8View quantize_rows_with(const ConstView<T>& v, const unsigned char* skip, st
       blocks_of(v, 0);
     } else {  // the block's rows as float, column-major
       std::vector<float>& buf = thread_scratch().converted;
-      buf.resize(static_cast<std::size_t>(rows * v.cols));
+      buf.resize(static_cast<std::size_t>(std::min(mb, v.rows) * v.cols));  // a whole block's, whichever block this is
       for (Index c = 0; c < v.cols; ++c)
         for (Index i = 0; i < rows; ++i) buf[static_cast<std::size_t>(c * rows + i)] = static_cast<float>(v(g0 + i, c));
       blocks_of(FloatView{buf.data(), rows, v.cols, 1, rows}, g0);
